@@ -1,0 +1,57 @@
+//! The content of a message, the same for every platform.
+
+use serde::{Deserialize, Serialize};
+
+/// Text, attachments and buttons. Every field may be empty; a message has at least one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Content {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<Button>,
+}
+
+impl Content {
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.as_deref().is_none_or(str::is_empty) && self.attachments.is_empty()
+    }
+}
+
+/// A file, photo, location or other non-text item, kept as metadata only.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Attachment {
+    /// `photo`, `document`, `video`, `voice`, `audio`, `sticker`, `animation`,
+    /// `location`, `venue`, `contact`, ...
+    pub kind: String,
+    /// The platform's handle for the file, if any (e.g. Telegram's `file_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Anything else the platform said (coordinates, a shared contact's phone, ...).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub extra: serde_json::Value,
+}
+
+/// An inline button offered to the contact.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Button {
+    pub label: String,
+    /// What comes back as a button press when the contact presses it.
+    pub data: String,
+}

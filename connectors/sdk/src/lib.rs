@@ -1,0 +1,173 @@
+//! What every Parley connector implements, and all it may know of the hub.
+//!
+//! A connector turns one platform's events into [`Inbound`] messages handed to the
+//! [`Hub`], and turns [`Outbound`] messages into platform calls. It never sees the
+//! database, the HTTP router or the app state: adding a platform means adding one
+//! crate that depends on this one only.
+
+mod content;
+mod error;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use content::{Attachment, Button, Content};
+pub use error::{HubError, SendError};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+/// One configured connection to a platform, as a connector sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: i64,
+    pub kind: String,
+    pub name: String,
+    /// Kind-specific settings (tokens, URLs, widget colours). Secrets included:
+    /// the app redacts them before showing a channel to anyone.
+    pub settings: serde_json::Value,
+}
+
+impl Channel {
+    /// A string setting, if present and non-empty.
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings
+            .get(key)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    }
+}
+
+/// What a contact is known as on the platform. Empty fields are left alone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Profile {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// What happened on the platform.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboundKind {
+    /// A new message from the contact.
+    Message,
+    /// The contact edited the message with this platform id.
+    Edit,
+    /// The contact pressed an inline button carrying `data`.
+    ButtonPress { data: String },
+}
+
+/// One normalized event from a contact, ready for ingest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Inbound {
+    pub channel_id: i64,
+    /// The contact's id on the platform (e.g. a Telegram user id).
+    pub external_id: String,
+    /// The platform's id for this message; a second delivery with the same id is a no-op.
+    pub platform_message_id: String,
+    pub kind: InboundKind,
+    pub profile: Profile,
+    pub content: Content,
+    /// The platform id of the message this one replies to.
+    pub reply_to: Option<String>,
+    /// A deep-link payload (`/start PAYLOAD`), kept on the contact for flows.
+    pub start_payload: Option<String>,
+}
+
+/// What the hub answers once an inbound event is committed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Receipt {
+    pub chat_id: i64,
+    pub message_id: i64,
+    /// False when this platform message had been ingested before.
+    pub created: bool,
+}
+
+/// One outbound message for a connector to deliver.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outbound {
+    pub message_id: i64,
+    pub chat_id: i64,
+    /// The contact's id on the platform.
+    pub external_id: String,
+    pub content: Content,
+}
+
+/// What the platform answered to a successful send.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Sent {
+    pub platform_message_id: Option<String>,
+}
+
+/// A platform's HTTP request to `POST /hooks/{channel_id}`, stripped of the web framework.
+#[derive(Debug, Clone)]
+pub struct WebhookRequest {
+    /// Header names in lower case.
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// The answer to a webhook request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+impl WebhookResponse {
+    pub fn ok() -> Self {
+        Self::status(200, "ok")
+    }
+    pub fn status(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: body.into(),
+        }
+    }
+}
+
+/// The hub as a connector sees it: the one door into ingest.
+#[async_trait]
+pub trait Hub: Send + Sync {
+    /// Ingests one inbound event. Returns only after it is committed, so a connector
+    /// acknowledges the platform only when nothing can be lost.
+    async fn ingest(&self, inbound: Inbound) -> Result<Receipt, HubError>;
+}
+
+/// The code for one platform kind.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    /// The channel kind this connector serves, e.g. `"telegram"`.
+    fn kind(&self) -> &'static str;
+
+    /// Checks and completes a channel's settings before the channel is saved
+    /// (e.g. calls the platform to verify a token). Returns the settings to store.
+    async fn prepare_settings(
+        &self,
+        settings: serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        Ok(settings)
+    }
+
+    /// Names of settings that are secrets and must never be shown back in full.
+    fn secret_settings(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Delivers one outbound message.
+    async fn send(&self, channel: &Channel, outbound: &Outbound) -> Result<Sent, SendError>;
+
+    /// Handles a platform webhook. Must call [`Hub::ingest`] and answer success only
+    /// after it returned, so an update is never acknowledged and lost.
+    async fn handle_webhook(
+        &self,
+        _channel: &Channel,
+        _request: WebhookRequest,
+        _hub: Arc<dyn Hub>,
+    ) -> WebhookResponse {
+        WebhookResponse::status(404, "this channel kind takes no webhooks")
+    }
+}
