@@ -94,6 +94,12 @@ pub struct Outbound {
     /// The contact's id on the platform.
     pub external_id: String,
     pub content: Content,
+    /// `operator`, `bot`, `broadcast` or `system`.
+    pub author_kind: String,
+    /// The operator's name, for platforms that show who answered.
+    pub author_name: Option<String>,
+    /// When the message was written (RFC 3339).
+    pub created_at: String,
 }
 
 /// What the platform answered to a successful send.
@@ -120,6 +126,9 @@ pub struct WebhookResponse {
 impl WebhookResponse {
     pub fn ok() -> Self {
         Self::status(200, "ok")
+    }
+    pub fn ok_json(body: serde_json::Value) -> Self {
+        Self::status(200, body.to_string())
     }
     pub fn status(status: u16, body: impl Into<String>) -> Self {
         Self {

@@ -1,0 +1,136 @@
+//! Channels: the configured connections to platforms, and the registry of connectors
+//! that serve each kind.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parley_sdk::{Channel, Connector};
+use serde_json::{Value as Json, json};
+
+use crate::clock::rfc3339;
+use crate::error::{Error, Result, not_found};
+use crate::params;
+use crate::store::{Db, Row};
+
+/// Connectors by channel kind.
+#[derive(Default, Clone)]
+pub struct Connectors(HashMap<&'static str, Arc<dyn Connector>>);
+
+impl Connectors {
+    pub fn add(&mut self, c: Arc<dyn Connector>) {
+        self.0.insert(c.kind(), c);
+    }
+    pub fn get(&self, kind: &str) -> Option<Arc<dyn Connector>> {
+        self.0.get(kind).cloned()
+    }
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut k: Vec<_> = self.0.keys().copied().collect();
+        k.sort_unstable();
+        k
+    }
+}
+
+const SELECT: &str = "SELECT id, kind, name, key, settings, distribution, created_at FROM channels";
+
+/// A stored channel: what the connector sees, plus its public key.
+#[derive(Debug, Clone)]
+pub struct StoredChannel {
+    pub channel: Channel,
+    pub key: String,
+    pub distribution: bool,
+    pub created_at: i64,
+}
+
+fn from_row(r: &Row) -> Result<StoredChannel> {
+    Ok(StoredChannel {
+        channel: Channel { id: r.i64(0), kind: r.str(1), name: r.str(2), settings: r.json(4)? },
+        key: r.str(3),
+        distribution: r.bool(5),
+        created_at: r.i64(6),
+    })
+}
+
+pub fn get(db: &mut Db, id: i64) -> Result<StoredChannel> {
+    let r = db.query_opt(&format!("{SELECT} WHERE id = $1"), params![id])?.ok_or_else(|| not_found("channel", id))?;
+    from_row(&r)
+}
+
+pub fn by_key(db: &mut Db, key: &str) -> Result<Option<StoredChannel>> {
+    db.query_opt(&format!("{SELECT} WHERE key = $1"), params![key])?.as_ref().map(from_row).transpose()
+}
+
+pub fn list(db: &mut Db) -> Result<Vec<StoredChannel>> {
+    db.query(&format!("{SELECT} ORDER BY id"), &[])?.iter().map(from_row).collect()
+}
+
+pub fn first_of_kind(db: &mut Db, kind: &str) -> Result<Option<StoredChannel>> {
+    db.query_opt(&format!("{SELECT} WHERE kind = $1 ORDER BY id LIMIT 1"), params![kind])?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
+/// The channel as an admin sees it: secret settings cut to their last four characters.
+pub fn public_json(c: &StoredChannel, secrets: &[&str]) -> Json {
+    let mut settings = c.channel.settings.clone();
+    if let Some(map) = settings.as_object_mut() {
+        for key in secrets {
+            if let Some(Json::String(s)) = map.get_mut(*key) {
+                let tail: String = s.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+                *s = if s.chars().count() > 8 { format!("••••{tail}") } else { "••••".into() };
+            }
+        }
+    }
+    json!({
+        "id": c.channel.id, "kind": c.channel.kind, "name": c.channel.name, "key": c.key,
+        "settings": settings, "distribution": c.distribution, "created_at": rfc3339(c.created_at),
+    })
+}
+
+pub fn validate_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::Invalid("a channel needs a name of 1 to 100 characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+pub fn create(db: &mut Db, kind: &str, name: &str, settings: &Json, now: i64) -> Result<StoredChannel> {
+    let key = crate::operators::sessions::random_token()[..16].to_owned();
+    let id = db
+        .query_one(
+            "INSERT INTO channels (kind, name, key, settings, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            params![kind, name, key, settings.to_string(), now],
+        )?
+        .i64(0);
+    get(db, id)
+}
+
+pub fn update(db: &mut Db, id: i64, name: Option<&str>, settings: Option<&Json>, distribution: Option<bool>) -> Result<StoredChannel> {
+    get(db, id)?;
+    if let Some(name) = name {
+        db.exec("UPDATE channels SET name = $1 WHERE id = $2", params![name, id])?;
+    }
+    if let Some(settings) = settings {
+        db.exec("UPDATE channels SET settings = $1 WHERE id = $2", params![settings.to_string(), id])?;
+    }
+    if let Some(d) = distribution {
+        db.exec("UPDATE channels SET distribution = $1 WHERE id = $2", params![d, id])?;
+    }
+    get(db, id)
+}
+
+/// Settings sent in a PATCH, laid over the stored ones; a redacted secret sent back
+/// unchanged (`••••1234`) keeps the stored value.
+pub fn merge_settings(stored: &Json, patch: &Json) -> Json {
+    let mut out = stored.clone();
+    if let (Some(out_map), Some(patch_map)) = (out.as_object_mut(), patch.as_object()) {
+        for (k, v) in patch_map {
+            if v.as_str().is_some_and(|s| s.starts_with("••••")) {
+                continue;
+            }
+            out_map.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}

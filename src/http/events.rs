@@ -1,0 +1,138 @@
+//! `GET /api/v1/events?after=ID`: the console's WebSocket. Replays every stored event
+//! after `ID`, then pushes live ones, so a console that reconnects misses nothing.
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::auth::{Auth, operator_for, token};
+use super::error::{ApiResult, AppQuery};
+use crate::app::App;
+use crate::inbox::Viewer;
+use crate::store::{EventRow, events};
+
+const REPLAY_PAGE: i64 = 1000;
+
+#[derive(Deserialize)]
+pub struct Params {
+    #[serde(default)]
+    after: i64,
+}
+
+pub async fn subscribe(State(app): State<App>, headers: HeaderMap, AppQuery(p): AppQuery<Params>, ws: WebSocketUpgrade) -> ApiResult<Response> {
+    let auth = Auth(operator_for(&app, token(&headers)).await?);
+    let viewer = auth.viewer(&app);
+    Ok(ws.on_upgrade(move |socket| stream(app, viewer, p.after, socket)))
+}
+
+/// One event as a text frame; the stored JSON is pasted in, not parsed again.
+fn frame(e: &EventRow) -> String {
+    let chat = e.chat_id.map_or_else(|| "null".to_owned(), |id| id.to_string());
+    format!(
+        r#"{{"id":{},"kind":"{}","chat_id":{},"at":"{}","data":{}}}"#,
+        e.id,
+        e.kind,
+        chat,
+        crate::clock::rfc3339(e.at_ms),
+        e.data
+    )
+}
+
+/// In "own chats" visibility, whether this operator may see the event's chat.
+async fn visible(app: &App, viewer: &Viewer, e: &EventRow) -> bool {
+    if !viewer.sees_own_only() {
+        return true;
+    }
+    let Some(chat_id) = e.chat_id else { return true };
+    let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+    let assignee = match data.pointer("/chat/assignee") {
+        Some(a) => a.get("id").and_then(|v| v.as_i64()),
+        None => app
+            .store
+            .read(move |db| -> crate::error::Result<Option<i64>> {
+                Ok(db.query_opt("SELECT assignee_id FROM chats WHERE id = $1", crate::params![chat_id])?.and_then(|r| r.opt_i64(0)))
+            })
+            .await
+            .unwrap_or(None),
+    };
+    viewer.may_see(assignee)
+}
+
+async fn send(app: &App, viewer: &Viewer, socket: &mut WebSocket, e: &EventRow) -> bool {
+    if !visible(app, viewer, e).await {
+        return true;
+    }
+    socket.send(Message::Text(Utf8Bytes::from(frame(e)))).await.is_ok()
+}
+
+/// Sends stored events after `last` until caught up; returns the new `last`.
+async fn replay(app: &App, viewer: &Viewer, socket: &mut WebSocket, mut last: i64) -> Option<i64> {
+    loop {
+        let from = last;
+        let rows = app.store.read(move |db| events::after(db, from, REPLAY_PAGE)).await.ok()?;
+        for e in &rows {
+            if !send(app, viewer, socket, e).await {
+                return None;
+            }
+            last = e.id;
+        }
+        if (rows.len() as i64) < REPLAY_PAGE {
+            return Some(last);
+        }
+    }
+}
+
+async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
+    // Subscribe before replaying, so nothing committed in between is lost.
+    let mut live = app.store.subscribe();
+    let mut ephemeral = app.ephemeral.subscribe();
+    let Some(mut last) = replay(&app, &viewer, &mut socket, after.max(0)).await else { return };
+    loop {
+        tokio::select! {
+            event = live.recv() => match event {
+                Ok(e) if e.id > last => {
+                    if e.id > last + 1 {
+                        // A gap (another node's events not yet seen here): read them from the table.
+                        match replay(&app, &viewer, &mut socket, last).await { Some(l) => last = l, None => return }
+                    }
+                    if e.id > last {
+                        if !send(&app, &viewer, &mut socket, &e).await { return }
+                        last = e.id;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => match replay(&app, &viewer, &mut socket, last).await {
+                    Some(l) => last = l,
+                    None => return,
+                },
+                Err(RecvError::Closed) => return,
+            },
+            frame = ephemeral.recv() => if let Ok(f) = frame {
+                if send_ephemeral(&app, &viewer, &mut socket, f).await.is_err() { return }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            _ = app.shutdown.cancelled() => {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
+            }
+        }
+    }
+}
+
+async fn send_ephemeral(app: &App, viewer: &Viewer, socket: &mut WebSocket, f: Arc<serde_json::Value>) -> Result<(), ()> {
+    if viewer.sees_own_only() {
+        let row = EventRow { id: 0, kind: String::new(), chat_id: f["chat_id"].as_i64(), data: "{}".into(), at_ms: 0 };
+        if !visible(app, viewer, &row).await {
+            return Ok(());
+        }
+    }
+    socket.send(Message::Text(Utf8Bytes::from(f.to_string()))).await.map_err(|_| ())
+}

@@ -1,0 +1,75 @@
+//! The HTTP surface: a thin layer that parses, authorizes, calls the domain and maps
+//! errors. Routes are listed here, in one place, as in DESIGN.md → Public surface.
+
+mod assets;
+pub mod auth;
+mod channels;
+mod chats;
+mod contacts;
+pub mod error;
+mod events;
+mod hooks;
+pub mod widget;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::App;
+use error::ApiError;
+
+pub fn router(app: App) -> Router {
+    let api = Router::new()
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/setup", post(auth::setup))
+        .route("/setup/{token}", get(auth::setup_check))
+        .route("/me", get(auth::me))
+        .route("/me/status", put(auth::set_status))
+        .route("/me/tokens", post(auth::create_token))
+        .route("/operators", get(auth::list_operators).post(auth::create_operator))
+        .route("/chats", get(chats::list))
+        .route("/chats/{id}", get(chats::get))
+        .route("/chats/{id}/messages", get(chats::history).post(chats::reply))
+        .route("/chats/{id}/notes", post(chats::note))
+        .route("/chats/{id}/close", post(chats::close))
+        .route("/chats/{id}/reopen", post(chats::reopen))
+        .route("/chats/{id}/read", post(chats::read))
+        .route("/chats/{id}/transfer", post(chats::transfer))
+        .route("/chats/{id}/channel", put(chats::set_channel))
+        .route("/chats/{id}/typing", post(chats::typing))
+        .route("/contacts", get(contacts::list))
+        .route("/contacts/{id}", get(contacts::get).patch(contacts::update))
+        .route("/contacts/{id}/duplicates", get(contacts::duplicates))
+        .route("/contacts/{id}/merge", post(contacts::merge))
+        .route("/merges", get(contacts::merges))
+        .route("/merges/{id}/undo", post(contacts::undo_merge))
+        .route("/search/messages", get(contacts::search_messages))
+        .route("/channels", get(channels::list).post(channels::create))
+        .route("/channels/{id}", get(channels::get).patch(channels::update))
+        .route("/events", get(events::subscribe))
+        .route("/openapi.json", get(assets::openapi))
+        .fallback(|| async { ApiError::not_found("no such API route") });
+
+    let body_limit = app.config.limits.body_bytes;
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/hooks/{channel_id}", post(hooks::receive))
+        .route("/widget.js", get(assets::widget_js))
+        .route("/widget/config", get(widget::config))
+        .route("/widget/ws", get(widget::connect))
+        .route("/demo", get(assets::demo))
+        .route("/healthz", get(assets::healthz))
+        .route("/metrics", get(assets::metrics))
+        .route("/", get(assets::console_index))
+        .route("/login", get(assets::console_index))
+        .route("/setup", get(assets::console_index))
+        .route("/console/{*path}", get(assets::console_file))
+        .fallback(|| async { ApiError::not_found("no such page") })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}

@@ -1,0 +1,198 @@
+//! Listing chats, and the operator's actions on one: close, reopen, read, transfer,
+//! choose the channel replies go through.
+
+use serde_json::{Value as Json, json};
+
+use super::Viewer;
+use super::views::{self, CHAT_SELECT};
+use crate::error::{Error, Result, not_found};
+use crate::params;
+use crate::store::{Db, Value, events};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    All,
+    Unread,
+    Mine,
+    Operator,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ChatQuery {
+    #[serde(default = "default_status")]
+    pub status: String,
+    #[serde(default = "default_view")]
+    pub view: View,
+    pub operator_id: Option<i64>,
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    /// Paging: `last_message_at` (RFC 3339) of the previous page's last chat.
+    pub before: Option<String>,
+}
+
+fn default_status() -> String {
+    "open".into()
+}
+fn default_view() -> View {
+    View::All
+}
+
+pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
+    if q.status != "open" && q.status != "closed" {
+        return Err(Error::Invalid("status must be open or closed".into()));
+    }
+    let mut sql = format!("{CHAT_SELECT} WHERE c.status = $1");
+    let mut args: Vec<Value> = vec![q.status.clone().into()];
+    let mut arg = |sql: &mut String, clause: &str, v: Value| {
+        args.push(v);
+        sql.push_str(&clause.replace('?', &format!("${}", args.len())));
+    };
+    match q.view {
+        View::All => {}
+        View::Unread => sql.push_str(" AND c.unread_count > 0"),
+        View::Mine => arg(&mut sql, " AND c.assignee_id = ?", viewer.operator_id.into()),
+        View::Operator => {
+            let id = q.operator_id.ok_or_else(|| Error::Invalid("view=operator needs operator_id".into()))?;
+            arg(&mut sql, " AND c.assignee_id = ?", id.into());
+        }
+    }
+    if viewer.sees_own_only() {
+        arg(&mut sql, " AND (c.assignee_id IS NULL OR c.assignee_id = ?)", viewer.operator_id.into());
+    }
+    if let Some(before) = &q.before {
+        let ms = crate::clock::parse_time(before).ok_or_else(|| Error::Invalid("before must be a time".into()))?;
+        arg(&mut sql, " AND c.last_message_at < ?", ms.into());
+    }
+    if let Some(term) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let term = term.to_lowercase();
+        arg(&mut sql, " AND c.contact_id IN (SELECT contact_id FROM contact_terms WHERE term >= ?", term.clone().into());
+        arg(&mut sql, " AND term < ?)", format!("{term}\u{10FFFF}").into());
+    }
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    arg(&mut sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", limit.into());
+    let rows = db.query(&sql, &args)?;
+    let chats = views::chats_json(db, &rows)?;
+    Ok(json!({ "chats": chats, "counts": counts(db, viewer)? }))
+}
+
+fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
+    let own = if viewer.sees_own_only() { " WHERE (assignee_id IS NULL OR assignee_id = $1)" } else { " WHERE $1 = $1" };
+    let r = db.query_one(
+        &format!(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND assignee_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM chats{own}"
+        ),
+        params![viewer.operator_id],
+    )?;
+    Ok(json!({"open": r.i64(0), "closed": r.i64(1), "unread": r.i64(2), "mine": r.i64(3)}))
+}
+
+/// The chat as the viewer may see it.
+pub fn get(db: &mut Db, viewer: &Viewer, chat_id: i64) -> Result<Json> {
+    let chat = views::chat(db, chat_id)?;
+    if chat["status"] == "merged" || !viewer.may_see(chat["assignee"]["id"].as_i64()) {
+        return Err(not_found("chat", chat_id));
+    }
+    Ok(chat)
+}
+
+fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Json> {
+    db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
+    let chat = views::chat(db, chat_id)?;
+    events::append(db, "chat.updated", Some(chat_id), &json!({"chat": chat}), now)?;
+    Ok(chat)
+}
+
+/// Closes a resolved chat: nothing is deleted; it moves to Closed.
+pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+    let chat = get(db, viewer, chat_id)?;
+    if chat["status"] == "closed" {
+        return Ok(chat);
+    }
+    db.exec(
+        "UPDATE conversations SET closed_at = $1, closed_by = $2 WHERE id = (SELECT conversation_id FROM chats WHERE id = $3)",
+        params![now, viewer.operator_id, chat_id],
+    )?;
+    db.exec(
+        "UPDATE chats SET status = 'closed', conversation_id = NULL, unread_count = 0 WHERE id = $1",
+        params![chat_id],
+    )?;
+    changed(db, chat_id, now)
+}
+
+/// Reopens a closed chat by hand, starting a new conversation.
+pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+    let chat = get(db, viewer, chat_id)?;
+    if chat["status"] == "open" {
+        return Ok(chat);
+    }
+    let conversation_id = db
+        .query_one(
+            "INSERT INTO conversations (chat_id, channel_id, opened_at) \
+             SELECT id, active_channel_id, $1 FROM chats WHERE id = $2 RETURNING id",
+            params![now, chat_id],
+        )?
+        .i64(0);
+    db.exec(
+        "UPDATE chats SET status = 'open', conversation_id = $1 WHERE id = $2",
+        params![conversation_id, chat_id],
+    )?;
+    changed(db, chat_id, now)
+}
+
+pub fn mark_read(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+    let chat = get(db, viewer, chat_id)?;
+    if chat["unread_count"] == 0 {
+        return Ok(chat);
+    }
+    db.exec("UPDATE chats SET unread_count = 0 WHERE id = $1", params![chat_id])?;
+    changed(db, chat_id, now)
+}
+
+/// Hands the chat to another operator; the comment becomes a note only operators see.
+pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &str, now: i64) -> Result<Json> {
+    let before = get(db, viewer, chat_id)?;
+    db.query_opt("SELECT id FROM operators WHERE id = $1", params![to])?
+        .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
+    db.exec(
+        "UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3",
+        params![to, now, chat_id],
+    )?;
+    let comment = comment.trim();
+    let note = if comment.is_empty() {
+        None
+    } else {
+        Some(super::messages::note(db, viewer, chat_id, comment, now)?)
+    };
+    db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
+    let chat = views::chat(db, chat_id)?;
+    events::append(
+        db,
+        "chat.transferred",
+        Some(chat_id),
+        &json!({
+            "chat": chat,
+            "from_operator_id": before["assignee"]["id"],
+            "to_operator_id": to,
+            "by_operator_id": viewer.operator_id,
+            "comment": comment,
+            "note": note,
+        }),
+        now,
+    )?;
+    Ok(chat)
+}
+
+/// Makes replies go through `channel_id`, one of the contact's channels.
+pub fn set_channel(db: &mut Db, viewer: &Viewer, chat_id: i64, channel_id: i64, now: i64) -> Result<Json> {
+    let chat = get(db, viewer, chat_id)?;
+    if !chat["channels"].as_array().is_some_and(|c| c.iter().any(|c| c["id"] == channel_id)) {
+        return Err(Error::Invalid(format!("the contact has no identity on channel {channel_id}")));
+    }
+    db.exec("UPDATE chats SET active_channel_id = $1 WHERE id = $2", params![channel_id, chat_id])?;
+    changed(db, chat_id, now)
+}

@@ -1,0 +1,168 @@
+//! Contacts: normalized phone and email, search terms, edits, quick search and duplicates.
+
+use serde_json::{Value as Json, json};
+
+use super::views::{self, CONTACT_SELECT};
+use crate::error::{Error, Result};
+use crate::params;
+use crate::store::Db;
+
+/// A phone number in E.164 form (`+79991234567`), if it is one. Platforms send
+/// international numbers, with or without the `+`.
+pub fn phone_e164(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.strip_prefix("00").unwrap_or(&digits);
+    if digits.len() < 7 {
+        return None;
+    }
+    let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
+    phonenumber::is_valid(&number)
+        .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// An email address case-folded for comparison, if it looks like one.
+pub fn email_key(raw: &str) -> Option<String> {
+    let e = raw.trim().to_lowercase();
+    (e.len() > 2 && e.contains('@') && !e.starts_with('@') && !e.ends_with('@')).then_some(e)
+}
+
+/// Rewrites a contact's search terms from its current fields.
+pub fn index_terms(db: &mut Db, contact_id: i64) -> Result<()> {
+    let r = db.query_one(
+        "SELECT first_name, last_name, username, phone, phone_e164, email_lc FROM contacts WHERE id = $1",
+        params![contact_id],
+    )?;
+    let mut terms: Vec<String> = Vec::new();
+    let (first, last) = (r.opt_str(0).unwrap_or_default(), r.opt_str(1).unwrap_or_default());
+    let full = format!("{first} {last}");
+    for t in full.split_whitespace().chain([full.trim(), last.trim()]) {
+        terms.push(t.to_lowercase());
+    }
+    if let Some(u) = r.opt_str(2) {
+        terms.push(u.trim_start_matches('@').to_lowercase());
+    }
+    for phone in [r.opt_str(3), r.opt_str(4)].into_iter().flatten() {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        terms.push(digits);
+    }
+    if let Some(e) = r.opt_str(5) {
+        terms.push(e);
+    }
+    terms.retain(|t| !t.is_empty());
+    terms.sort();
+    terms.dedup();
+    db.exec("DELETE FROM contact_terms WHERE contact_id = $1", params![contact_id])?;
+    for t in terms {
+        db.exec(
+            "INSERT INTO contact_terms (term, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            params![t, contact_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// Contacts whose name, phone, email or username starts with `q`.
+pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Json>> {
+    let mut key = q.trim().to_lowercase();
+    if key.starts_with('+') || key.chars().all(|c| c.is_ascii_digit() || " -()+".contains(c)) {
+        key.retain(|c| c.is_ascii_digit());
+    }
+    let key = key.trim_start_matches('@').to_owned();
+    if key.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Every string starting with `key` sorts between `key` and `key` + U+10FFFF.
+    let upper = format!("{key}\u{10FFFF}");
+    let rows = db.query(
+        &format!(
+            "{CONTACT_SELECT} WHERE ct.id IN (SELECT DISTINCT contact_id FROM contact_terms \
+             WHERE term >= $1 AND term < $2 ORDER BY contact_id DESC LIMIT $3) \
+             AND ct.merged_into IS NULL ORDER BY ct.id DESC"
+        ),
+        params![key, upper, limit],
+    )?;
+    views::contacts_json(db, &rows)
+}
+
+/// Other contacts with the same E.164 phone or the same case-folded email.
+pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Json>> {
+    let me = db
+        .query_opt(
+            "SELECT phone_e164, email_lc FROM contacts WHERE id = $1 AND merged_into IS NULL",
+            params![contact_id],
+        )?
+        .ok_or_else(|| crate::error::not_found("contact", contact_id))?;
+    let rows = db.query(
+        &format!(
+            "{CONTACT_SELECT} WHERE ct.id <> $1 AND ct.merged_into IS NULL AND \
+             ((ct.phone_e164 IS NOT NULL AND ct.phone_e164 = $2) OR (ct.email_lc IS NOT NULL AND ct.email_lc = $3)) \
+             ORDER BY ct.id LIMIT 20"
+        ),
+        params![contact_id, me.opt_str(0), me.opt_str(1)],
+    )?;
+    let phone = me.opt_str(0);
+    let mut out = views::contacts_json(db, &rows)?;
+    for c in &mut out {
+        let same_phone = phone.is_some() && c["phone"].as_str().and_then(phone_e164) == phone;
+        c["reason"] = json!(if same_phone { "phone" } else { "email" });
+    }
+    Ok(out)
+}
+
+/// Fields an operator may edit.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub attributes: Option<serde_json::Map<String, Json>>,
+}
+
+/// Applies an edit; empty strings clear a field.
+pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Json> {
+    views::contact(db, id)?;
+    let clean = |s: Option<String>| s.map(|s| s.trim().to_owned());
+    if let Some(email) = clean(patch.email.clone()).filter(|e| !e.is_empty())
+        && email_key(&email).is_none()
+    {
+        return Err(Error::Invalid(format!("{email:?} is not an email address")));
+    }
+    let set = |db: &mut Db, col: &str, v: Option<String>| -> Result<()> {
+        if let Some(v) = v {
+            let v = (!v.is_empty()).then_some(v);
+            db.exec(&format!("UPDATE contacts SET {col} = $1 WHERE id = $2"), params![v, id])?;
+        }
+        Ok(())
+    };
+    set(db, "first_name", clean(patch.first_name))?;
+    set(db, "last_name", clean(patch.last_name))?;
+    set(db, "username", clean(patch.username))?;
+    if let Some(phone) = clean(patch.phone) {
+        let e164 = phone_e164(&phone);
+        set(db, "phone", Some(phone))?;
+        db.exec("UPDATE contacts SET phone_e164 = $1 WHERE id = $2", params![e164, id])?;
+    }
+    if let Some(email) = clean(patch.email) {
+        let key = email_key(&email);
+        set(db, "email", Some(email))?;
+        db.exec("UPDATE contacts SET email_lc = $1 WHERE id = $2", params![key, id])?;
+    }
+    if let Some(tags) = patch.tags {
+        let mut tags: Vec<String> = tags.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        tags.dedup();
+        db.exec("UPDATE contacts SET tags = $1 WHERE id = $2", params![json!(tags).to_string(), id])?;
+    }
+    if let Some(attrs) = patch.attributes {
+        db.exec("UPDATE contacts SET attributes = $1 WHERE id = $2", params![Json::Object(attrs).to_string(), id])?;
+    }
+    db.exec("UPDATE contacts SET updated_at = $1 WHERE id = $2", params![now, id])?;
+    index_terms(db, id)?;
+    let contact = views::contact(db, id)?;
+    let chat_id = contact["chat_id"].as_i64();
+    crate::store::events::append(db, "contact.updated", chat_id, &json!({"contact": contact}), now)?;
+    Ok(contact)
+}

@@ -1,0 +1,222 @@
+//! Ingest: one inbound event from a connector, in one transaction (DESIGN.md → "How a
+//! message travels"): dedupe → identity and contact → the contact's chat, reopened if
+//! closed → the message → its events. The caller answers the platform after commit.
+
+use parley_sdk::{Attachment, Inbound, InboundKind, Profile, Receipt};
+use serde_json::json;
+
+use super::contacts::{email_key, index_terms, phone_e164};
+use super::views;
+use crate::error::{Error, Result};
+use crate::params;
+use crate::store::{Db, events};
+
+/// Longest deep-link payload kept on a contact (Telegram's limit).
+const MAX_START_PAYLOAD: usize = 64;
+
+pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
+    if inbound.external_id.is_empty() || inbound.platform_message_id.is_empty() {
+        return Err(Error::Invalid("an inbound event needs a sender and a message id".into()));
+    }
+    if let InboundKind::Edit = inbound.kind {
+        return edit(db, inbound, now);
+    }
+    if let Some(r) = db.query_opt(
+        "SELECT id, chat_id FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
+        params![inbound.channel_id, inbound.platform_message_id.as_str()],
+    )? {
+        return Ok(Receipt { chat_id: r.i64(1), message_id: r.i64(0), created: false });
+    }
+    let content = match &inbound.kind {
+        InboundKind::ButtonPress { data } => {
+            let mut c = inbound.content.clone();
+            c.attachments.push(Attachment {
+                kind: "button_press".into(),
+                extra: json!({ "data": data }),
+                ..Attachment::default()
+            });
+            if c.text.is_none() {
+                c.text = Some(data.clone());
+            }
+            c
+        }
+        _ => inbound.content.clone(),
+    };
+    if content.is_empty() {
+        return Err(Error::Invalid("the message has neither text nor attachments".into()));
+    }
+    let payload = inbound
+        .start_payload
+        .as_deref()
+        .filter(|s| s.len() <= MAX_START_PAYLOAD && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    let (identity_id, contact_id) =
+        identity_for(db, inbound.channel_id, &inbound.external_id, &inbound.profile, payload, now)?;
+    let chat = open_chat(db, contact_id, inbound.channel_id, now)?;
+
+    let attachments = (!content.attachments.is_empty()).then(|| json!(content.attachments).to_string());
+    let message_id = db
+        .query_one(
+            "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, channel_id, \
+             identity_id, text, attachments, reply_to, platform_message_id, created_at) \
+             VALUES ($1, $2, 'message', 'in', 'contact', $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            params![
+                chat.id,
+                chat.conversation_id,
+                inbound.channel_id,
+                identity_id,
+                content.text.as_deref(),
+                attachments,
+                inbound.reply_to.as_deref(),
+                inbound.platform_message_id.as_str(),
+                now
+            ],
+        )?
+        .i64(0);
+    db.exec(
+        "UPDATE chats SET unread_count = unread_count + 1, last_message_id = $1, last_message_at = $2, \
+         active_channel_id = $3, updated_at = $2 WHERE id = $4",
+        params![message_id, now, inbound.channel_id, chat.id],
+    )?;
+    let chat_json = views::chat(db, chat.id)?;
+    if chat.opened {
+        events::append(db, "chat.opened", Some(chat.id), &json!({"chat": chat_json, "reopened": chat.reopened}), now)?;
+    }
+    let message_json = views::message(db, message_id)?;
+    events::append(db, "message.created", Some(chat.id), &json!({"message": message_json, "chat": chat_json}), now)?;
+    Ok(Receipt { chat_id: chat.id, message_id, created: true })
+}
+
+/// The identity for (channel, external id), creating it and a new contact on first
+/// contact; fills the contact's empty fields from the profile.
+pub fn identity_for(
+    db: &mut Db,
+    channel_id: i64,
+    external_id: &str,
+    p: &Profile,
+    payload: Option<&str>,
+    now: i64,
+) -> Result<(i64, i64)> {
+    if let Some(r) = db.query_opt(
+        "SELECT id, contact_id, username FROM identities WHERE channel_id = $1 AND external_id = $2",
+        params![channel_id, external_id],
+    )? {
+        let (identity_id, contact_id) = (r.i64(0), r.i64(1));
+        if p.username.is_some() && p.username != r.opt_str(2) {
+            db.exec("UPDATE identities SET username = $1 WHERE id = $2", params![p.username.as_deref(), identity_id])?;
+        }
+        if *p != Profile::default() || payload.is_some() {
+            fill_contact(db, contact_id, p, payload, now)?;
+        }
+        return Ok((identity_id, contact_id));
+    }
+    let contact_id = db
+        .query_one(
+            "INSERT INTO contacts (created_at, updated_at) VALUES ($1, $1) RETURNING id",
+            params![now],
+        )?
+        .i64(0);
+    fill_contact(db, contact_id, p, payload, now)?;
+    let identity_id = db
+        .query_one(
+            "INSERT INTO identities (contact_id, channel_id, external_id, username, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            params![contact_id, channel_id, external_id, p.username.as_deref(), now],
+        )?
+        .i64(0);
+    Ok((identity_id, contact_id))
+}
+
+/// Fills the contact's empty fields from the platform's profile: what an operator
+/// typed in is never overwritten by the platform.
+pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&str>, now: i64) -> Result<()> {
+    let phone_key = p.phone.as_deref().and_then(phone_e164);
+    let email = p.email.as_deref().and_then(email_key);
+    let changed = db.exec(
+        "UPDATE contacts SET first_name = COALESCE(first_name, $2), last_name = COALESCE(last_name, $3), \
+         username = COALESCE(username, $4), phone = COALESCE(phone, $5), phone_e164 = COALESCE(phone_e164, $6), \
+         email = COALESCE(email, $7), email_lc = COALESCE(email_lc, $8), \
+         start_payload = COALESCE($9, start_payload), updated_at = $10 \
+         WHERE id = $1 AND (first_name IS NULL AND $2 IS NOT NULL OR last_name IS NULL AND $3 IS NOT NULL \
+         OR username IS NULL AND $4 IS NOT NULL OR phone IS NULL AND $5 IS NOT NULL \
+         OR email IS NULL AND $7 IS NOT NULL OR $9 IS NOT NULL)",
+        params![
+            contact_id,
+            p.first_name.as_deref(),
+            p.last_name.as_deref(),
+            p.username.as_deref(),
+            p.phone.as_deref(),
+            phone_key,
+            p.email.as_deref(),
+            email,
+            payload,
+            now
+        ],
+    )?;
+    if changed > 0 {
+        index_terms(db, contact_id)?;
+    }
+    Ok(())
+}
+
+pub struct OpenedChat {
+    pub id: i64,
+    pub conversation_id: i64,
+    /// The chat was created or reopened by this message.
+    pub opened: bool,
+    pub reopened: bool,
+}
+
+/// The contact's chat, created or reopened (with a new conversation) as needed.
+pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Result<OpenedChat> {
+    let existing = db.query_opt(
+        "SELECT id, status, conversation_id FROM chats WHERE contact_id = $1",
+        params![contact_id],
+    )?;
+    let (chat_id, reopened) = match existing {
+        Some(r) if r.str(1) == "open" => {
+            return Ok(OpenedChat { id: r.i64(0), conversation_id: r.i64(2), opened: false, reopened: false });
+        }
+        Some(r) => (r.i64(0), true),
+        None => {
+            let id = db
+                .query_one(
+                    "INSERT INTO chats (contact_id, status, active_channel_id, last_message_at, created_at, updated_at) \
+                     VALUES ($1, 'open', $2, $3, $3, $3) RETURNING id",
+                    params![contact_id, channel_id, now],
+                )?
+                .i64(0);
+            (id, false)
+        }
+    };
+    let conversation_id = db
+        .query_one(
+            "INSERT INTO conversations (chat_id, channel_id, opened_at, reopened) VALUES ($1, $2, $3, $4) RETURNING id",
+            params![chat_id, channel_id, now, reopened],
+        )?
+        .i64(0);
+    db.exec(
+        "UPDATE chats SET status = 'open', conversation_id = $1, updated_at = $2 WHERE id = $3",
+        params![conversation_id, now, chat_id],
+    )?;
+    Ok(OpenedChat { id: chat_id, conversation_id, opened: true, reopened })
+}
+
+/// The contact edited a message: the stored text changes and the console shows it edited.
+fn edit(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
+    let r = db
+        .query_opt(
+            "SELECT id, chat_id, text FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
+            params![inbound.channel_id, inbound.platform_message_id.as_str()],
+        )?
+        .ok_or_else(|| Error::NotFound("the edited message was never received".into()))?;
+    let (message_id, chat_id) = (r.i64(0), r.i64(1));
+    if r.opt_str(2) != inbound.content.text {
+        db.exec(
+            "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3",
+            params![inbound.content.text.as_deref(), now, message_id],
+        )?;
+        let message = views::message(db, message_id)?;
+        events::append(db, "message.updated", Some(chat_id), &json!({"message": message}), now)?;
+    }
+    Ok(Receipt { chat_id, message_id, created: false })
+}

@@ -1,0 +1,76 @@
+//! Full-text search over every message ever stored: SQLite FTS5 or PostgreSQL tsvector.
+
+use serde_json::{Value as Json, json};
+
+use super::Viewer;
+use super::views::{self, MESSAGE_SELECT, placeholders};
+use crate::error::Result;
+use crate::params;
+use crate::store::{Backend, Db, Value};
+
+/// The words of a query, stripped of every character either engine gives a meaning to.
+fn words(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric() || *c == '_' || *c == '@' || *c == '.').collect::<String>())
+        .map(|w| w.trim_matches('.').to_owned())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .collect()
+}
+
+/// Messages (and notes) containing every word of `q`, each word matched as a prefix.
+pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Json> {
+    let words = words(q);
+    if words.is_empty() {
+        return Ok(json!({ "messages": [] }));
+    }
+    let own = if viewer.sees_own_only() { " AND (c.assignee_id IS NULL OR c.assignee_id = $3)" } else { " AND $3 = $3" };
+    let sql = match db.backend() {
+        Backend::Sqlite => format!(
+            "SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN chats c ON c.id = m.chat_id \
+             WHERE messages_fts MATCH $1 AND c.status <> 'merged'{own} ORDER BY m.id DESC LIMIT $2"
+        ),
+        Backend::Postgres => format!(
+            "SELECT m.id FROM messages m JOIN chats c ON c.id = m.chat_id \
+             WHERE m.text_tsv @@ to_tsquery('simple', $1) AND c.status <> 'merged'{own} ORDER BY m.id DESC LIMIT $2"
+        ),
+    };
+    let query = match db.backend() {
+        Backend::Sqlite => words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" "),
+        Backend::Postgres => words.iter().map(|w| format!("'{w}':*")).collect::<Vec<_>>().join(" & "),
+    };
+    let ids: Vec<Value> = db
+        .query(&sql, params![query, limit.clamp(1, 200), viewer.operator_id])?
+        .iter()
+        .map(|r| Value::Int(r.i64(0)))
+        .collect();
+    if ids.is_empty() {
+        return Ok(json!({ "messages": [] }));
+    }
+    let rows = db.query(
+        &format!("{MESSAGE_SELECT} WHERE m.id IN ({}) ORDER BY m.id DESC", placeholders(1, ids.len())),
+        &ids,
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let mut m = views::message_json(r);
+        let name = db.query_one(
+            "SELECT ct.id, ct.first_name, ct.last_name, ct.username, ct.phone, ct.email FROM chats c \
+             JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
+            params![r.i64(1)],
+        )?;
+        m["contact_name"] = json!(views::display_name(
+            name.i64(0), name.opt_str(1), name.opt_str(2), name.opt_str(3), name.opt_str(4), name.opt_str(5)
+        ));
+        out.push(m);
+    }
+    Ok(json!({ "messages": out }))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_syntax_is_stripped() {
+        assert_eq!(super::words("\"order\" AND (42)* -x:"), ["order", "AND", "42", "x"]);
+    }
+}

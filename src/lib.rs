@@ -1,0 +1,120 @@
+//! Parley: a bot-and-messenger hub. One chat per contact across channels, bots,
+//! broadcasts and human operators. See ARCHITECTURE.md for the map.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod channels;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod inbox;
+pub mod metrics;
+pub mod operators;
+pub mod outbox;
+pub mod store;
+pub mod widget;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use app::App;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+
+/// How to start: the clock (tests pass a [`ManualClock`]).
+pub struct Options {
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { clock: Arc::new(SystemClock) }
+    }
+}
+
+/// A running Parley.
+pub struct Launched {
+    pub addr: SocketAddr,
+    pub app: App,
+    /// The first-admin link, when the database has no operator yet.
+    pub setup_link: Option<String>,
+    pub server: JoinHandle<()>,
+}
+
+impl Launched {
+    /// Stops accepting work, lets in-flight requests finish, and waits for the server.
+    pub async fn shutdown(self) {
+        self.app.shutdown.cancel();
+        let _ = self.server.await;
+    }
+}
+
+/// Opens the database, starts the workers and serves HTTP on `listener`.
+pub async fn launch(config: Config, listener: TcpListener, options: Options) -> anyhow::Result<Launched> {
+    metrics::install();
+    let url = config.database.url.clone();
+    let readers = config.database.readers;
+    let store = tokio::task::spawn_blocking(move || store::Store::open(&url, readers))
+        .await?
+        .with_context(|| format!("cannot open the database {}", config.database.url))?;
+
+    let mut connectors = channels::Connectors::default();
+    connectors.add(Arc::new(parley_webhook::WebhookConnector::new()));
+    let visitors = parley_widget::Visitors::default();
+    connectors.add(Arc::new(parley_widget::WidgetConnector::new(visitors.clone())));
+
+    let app = App::new(store, config, options.clock, connectors, visitors);
+    ensure_widget_channel(&app).await?;
+    let setup_link = first_admin_link(&app).await?;
+
+    tokio::spawn(outbox::run(app.clone()));
+    tokio::spawn(app.clone().watch_presence());
+    let addr = listener.local_addr()?;
+    let router = http::router(app.clone());
+    let shutdown = app.shutdown.clone();
+    let server = tokio::spawn(async move {
+        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "the HTTP server stopped");
+        }
+    });
+    tracing::info!(listen = %addr, "Parley is up");
+    Ok(Launched { addr, app, setup_link, server })
+}
+
+/// A first start gets a widget channel, so `/demo` works out of the box.
+async fn ensure_widget_channel(app: &App) -> anyhow::Result<()> {
+    let now = app.now();
+    app.store
+        .write(move |db| -> error::Result<()> {
+            if channels::list(db)?.is_empty() {
+                let settings = parley_widget::default_settings();
+                channels::create(db, "widget", "Website", &settings, now)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+/// With no operator yet, a one-time link that lets the first admin set a password.
+async fn first_admin_link(app: &App) -> anyhow::Result<Option<String>> {
+    let now = app.now();
+    let expires = now + app.config.auth.setup_link_hours * 3_600_000;
+    let token = app
+        .store
+        .write(move |db| -> error::Result<Option<String>> {
+            if operators::count(db)? > 0 {
+                return Ok(None);
+            }
+            operators::setup::create(db, now, expires).map(Some)
+        })
+        .await?;
+    Ok(token.map(|t| format!("{}/setup?token={t}", app.config.public_url())))
+}

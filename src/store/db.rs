@@ -1,0 +1,188 @@
+//! One database connection in use, whichever the backend: the only place that
+//! touches rusqlite or postgres directly. Domain code writes SQL once with `$1`
+//! placeholders; SQLite gets them as `?1`.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::events::EventRow;
+use super::{Backend, Row, StoreError, Value};
+
+/// A PostgreSQL client with its prepared statements, kept per connection.
+pub struct PgConn {
+    pub client: postgres::Client,
+    statements: HashMap<String, postgres::Statement>,
+}
+
+impl PgConn {
+    pub fn new(client: postgres::Client) -> Self {
+        Self {
+            client,
+            statements: HashMap::new(),
+        }
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+        if let Some(st) = self.statements.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql)?;
+        self.statements.insert(sql.to_owned(), st.clone());
+        Ok(st)
+    }
+}
+
+pub(crate) enum Conn<'c> {
+    Sqlite(&'c rusqlite::Connection),
+    Pg(&'c mut PgConn),
+}
+
+/// A connection lent to a read or write job. Inside [`crate::store::Store::write`] it is in a
+/// transaction that commits after the job (and the jobs batched with it) returned.
+pub struct Db<'c> {
+    pub(crate) conn: Conn<'c>,
+    /// Events appended in the current transaction, published after it commits.
+    pub(crate) appended: Vec<EventRow>,
+}
+
+impl<'c> Db<'c> {
+    pub(crate) fn new(conn: Conn<'c>) -> Self {
+        Self {
+            conn,
+            appended: Vec::new(),
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.conn {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub fn exec(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(&sqlite_sql(sql))?;
+                Ok(st.execute(rusqlite::params_from_iter(params.iter()))? as u64)
+            }
+            Conn::Pg(pg) => {
+                let st = pg.statement(sql)?;
+                Ok(pg.client.execute(&st, &pg_params(params))?)
+            }
+        }
+    }
+
+    /// Runs a query and returns all its rows.
+    pub fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(&sqlite_sql(sql))?;
+                let n = st.column_count();
+                let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let mut vals = Vec::with_capacity(n);
+                    for i in 0..n {
+                        vals.push(r.get::<_, Value>(i)?);
+                    }
+                    out.push(Row(vals));
+                }
+                Ok(out)
+            }
+            Conn::Pg(pg) => {
+                let st = pg.statement(sql)?;
+                let rows = pg.client.query(&st, &pg_params(params))?;
+                Ok(rows
+                    .iter()
+                    .map(|r| Row((0..r.len()).map(|i| r.get::<_, Value>(i)).collect()))
+                    .collect())
+            }
+        }
+    }
+
+    /// The first row, if any.
+    pub fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, StoreError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    /// Exactly one row, or [`StoreError::NotFound`].
+    pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, StoreError> {
+        self.query_opt(sql, params)?.ok_or(StoreError::NotFound)
+    }
+
+    /// Runs several statements with no parameters (migrations, transaction control).
+    pub fn batch(&mut self, sql: &str) -> Result<(), StoreError> {
+        match &mut self.conn {
+            Conn::Sqlite(c) => c.execute_batch(sql)?,
+            Conn::Pg(pg) => pg.client.batch_execute(sql)?,
+        }
+        Ok(())
+    }
+}
+
+fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect()
+}
+
+/// `$1` → `?1`: SQLite numbers `$NAME` parameters in order of first appearance,
+/// which would silently swap arguments in `WHERE b = $2 AND a = $1`.
+fn sqlite_sql(sql: &str) -> Cow<'_, str> {
+    if !sql.contains('$') {
+        return Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(*v)),
+            Value::Real(v) => ToSqlOutput::Borrowed(ValueRef::Real(*v)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+impl rusqlite::types::FromSql for Value {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        use rusqlite::types::ValueRef;
+        Ok(match v {
+            ValueRef::Null => Value::Null,
+            ValueRef::Integer(i) => Value::Int(i),
+            ValueRef::Real(f) => Value::Real(f),
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                Value::Text(String::from_utf8_lossy(t).into_owned())
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_sql;
+
+    #[test]
+    fn numbered_placeholders_keep_their_numbers() {
+        assert_eq!(
+            sqlite_sql("SELECT $2, $1, '$x', $10"),
+            "SELECT ?2, ?1, '$x', ?10"
+        );
+        assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
+    }
+}

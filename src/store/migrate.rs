@@ -1,0 +1,61 @@
+//! Applies the SQL files of `migrations/<backend>/` in order, once each.
+
+use super::{Backend, Db, StoreError};
+use crate::params;
+
+/// (version, name, SQLite text, PostgreSQL text). Versions match across backends.
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
+    1,
+    "core",
+    include_str!("../../migrations/sqlite/0001_core.sql"),
+    include_str!("../../migrations/postgres/0001_core.sql"),
+)];
+
+pub fn run(db: &mut Db) -> Result<(), StoreError> {
+    if db.backend() == Backend::Postgres {
+        // Several nodes may start at once; one migrates, the others wait.
+        db.batch("SELECT pg_advisory_lock(5041524)")?;
+    }
+    let result = apply(db);
+    if db.backend() == Backend::Postgres {
+        db.batch("SELECT pg_advisory_unlock(5041524)")?;
+    }
+    result
+}
+
+fn apply(db: &mut Db) -> Result<(), StoreError> {
+    db.batch(
+        "CREATE TABLE IF NOT EXISTS parley_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+    )?;
+    let done: Vec<i64> = db
+        .query("SELECT version FROM parley_migrations", &[])?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect();
+    for (version, name, sqlite, pg) in MIGRATIONS {
+        if done.contains(version) {
+            continue;
+        }
+        let sql = match db.backend() {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => pg,
+        };
+        tracing::info!(migration.version = version, migration.name = name, "applying migration");
+        db.batch("BEGIN")?;
+        let applied = db.batch(sql).and_then(|_| {
+            db.exec(
+                "INSERT INTO parley_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                params![*version, *name, crate::clock::system_now_ms()],
+            )
+        });
+        match applied {
+            Ok(_) => db.batch("COMMIT")?,
+            Err(e) => {
+                let _ = db.batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The store's threads: one writer doing group commit, a few readers, and on
+//! PostgreSQL a listener that publishes events committed by any node.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use tokio::sync::{broadcast, oneshot};
+
+use super::db::{Conn, PgConn};
+use super::{Backend, Db, EventRow, StoreError, events, migrate};
+
+/// Most jobs committed together; bounds the latency one batch adds.
+const MAX_BATCH: usize = 512;
+/// PostgreSQL advisory lock held by each write transaction, so event ids commit in
+/// order across nodes and `after=ID` never skips an event committed late.
+const PG_WRITE_LOCK: i64 = 0x5041_524c;
+
+type Deliver = Box<dyn FnOnce(Option<String>) + Send>;
+type WriteJob = Box<dyn FnOnce(&mut Db) -> (bool, Deliver) + Send>;
+type ReadJob = Box<dyn FnOnce(&mut Db) + Send>;
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: Backend,
+    writer: Sender<WriteJob>,
+    readers: Sender<ReadJob>,
+    events: broadcast::Sender<Arc<EventRow>>,
+    last_published: Arc<AtomicI64>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url`, applies migrations, and
+    /// starts the store's threads.
+    pub fn open(url: &str, readers: usize) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Open(format!(
+                "unknown database URL {url:?}: use sqlite://PATH or postgres://..."
+            )));
+        };
+        let (events, _) = broadcast::channel(8192);
+        let (writer, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
+        let (readers_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
+        let last_published = Arc::new(AtomicI64::new(0));
+
+        match backend {
+            Backend::Sqlite => {
+                let path = sqlite_path(url)?;
+                let conn = open_sqlite(&path, false)?;
+                migrate::run(&mut Db::new(Conn::Sqlite(&conn)))?;
+                last_published.store(
+                    events::last_id(&mut Db::new(Conn::Sqlite(&conn)))?,
+                    Ordering::SeqCst,
+                );
+                let publish = Publisher {
+                    events: events.clone(),
+                    last: last_published.clone(),
+                };
+                spawn("parley-writer", move || {
+                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Sqlite(&conn))), Some(publish));
+                });
+                for i in 0..readers.max(1) {
+                    let conn = open_sqlite(&path, true)?;
+                    let rx = read_rx.clone();
+                    spawn(&format!("parley-reader-{i}"), move || {
+                        for job in rx {
+                            job(&mut Db::new(Conn::Sqlite(&conn)));
+                        }
+                    });
+                }
+            }
+            Backend::Postgres => {
+                let config = postgres::Config::from_str(url)
+                    .map_err(|e| StoreError::Open(format!("bad PostgreSQL URL: {e}")))?;
+                let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
+                migrate::run(&mut Db::new(Conn::Pg(&mut pg)))?;
+                last_published.store(
+                    events::last_id(&mut Db::new(Conn::Pg(&mut pg)))?,
+                    Ordering::SeqCst,
+                );
+                spawn("parley-writer", move || {
+                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Pg(&mut pg))), None);
+                });
+                for i in 0..readers.max(1) {
+                    let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
+                    let rx = read_rx.clone();
+                    spawn(&format!("parley-reader-{i}"), move || {
+                        for job in rx {
+                            job(&mut Db::new(Conn::Pg(&mut pg)));
+                        }
+                    });
+                }
+                let listener = PgConn::new(config.connect(postgres::NoTls)?);
+                let publish = Publisher {
+                    events: events.clone(),
+                    last: last_published.clone(),
+                };
+                spawn("parley-listener", move || listen_loop(listener, publish));
+            }
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                backend,
+                writer,
+                readers: readers_tx,
+                events,
+                last_published,
+            }),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.inner.backend
+    }
+
+    /// Live events committed from now on (by this node, or any node on PostgreSQL).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<EventRow>> {
+        self.inner.events.subscribe()
+    }
+
+    /// The id of the newest event published so far.
+    pub fn last_published(&self) -> i64 {
+        self.inner.last_published.load(Ordering::SeqCst)
+    }
+
+    /// Runs `job` in a write transaction; returns its result once committed.
+    /// An `Err` from the job rolls back only what the job did.
+    pub async fn write<T, E>(
+        &self,
+        job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<Result<T, E>>();
+        let boxed: WriteJob = Box::new(move |db| {
+            let result = job(db);
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit_error| {
+                let _ = tx.send(match commit_error {
+                    Some(e) if ok => Err(E::from(StoreError::Sqlite(e))),
+                    _ => result,
+                });
+            });
+            (ok, deliver)
+        });
+        self.inner
+            .writer
+            .send(boxed)
+            .map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Runs `job` on a reader connection.
+    pub async fn read<T, E>(
+        &self,
+        job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let boxed: ReadJob = Box::new(move |db| {
+            let _ = tx.send(job(db));
+        });
+        self.inner
+            .readers
+            .send(boxed)
+            .map_err(|_| E::from(StoreError::Closed))?;
+        rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+}
+
+/// Publishes committed events in id order, each once.
+struct Publisher {
+    events: broadcast::Sender<Arc<EventRow>>,
+    last: Arc<AtomicI64>,
+}
+
+impl Publisher {
+    fn publish(&self, rows: Vec<EventRow>) {
+        for row in rows {
+            if row.id > self.last.load(Ordering::SeqCst) {
+                self.last.store(row.id, Ordering::SeqCst);
+                let _ = self.events.send(Arc::new(row));
+            }
+        }
+    }
+}
+
+/// The group-commit loop: take every queued job, run each in a savepoint inside one
+/// transaction, commit once, then answer every caller.
+fn write_loop(
+    rx: Receiver<WriteJob>,
+    mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)),
+    publisher: Option<Publisher>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
+        let mut failure: Option<String> = None;
+        let mut committed = Vec::new();
+        with_db(&mut |db: &mut Db| {
+            failure = run_batch(db, &mut batch, &mut delivers).err().map(|e| e.to_string());
+            if failure.is_some() {
+                let _ = db.batch("ROLLBACK");
+                db.appended.clear();
+            }
+            committed = std::mem::take(&mut db.appended);
+        });
+        if let Some(p) = &publisher {
+            p.publish(committed);
+        }
+        for deliver in delivers {
+            deliver(failure.clone());
+        }
+    }
+}
+
+/// One transaction for the whole batch. A lone job needs no savepoint: if it fails,
+/// the transaction is rolled back instead of committed.
+fn run_batch(
+    db: &mut Db,
+    batch: &mut Vec<WriteJob>,
+    delivers: &mut Vec<Deliver>,
+) -> Result<(), StoreError> {
+    match db.backend() {
+        Backend::Sqlite => db.batch("BEGIN IMMEDIATE")?,
+        Backend::Postgres => db.batch(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"
+        ))?,
+    }
+    if batch.len() == 1 {
+        let (ok, deliver) = (batch.remove(0))(db);
+        delivers.push(deliver);
+        if !ok {
+            db.appended.clear();
+            return db.batch("ROLLBACK");
+        }
+    } else {
+        for job in batch.drain(..) {
+            let mark = db.appended.len();
+            db.batch("SAVEPOINT job")?;
+            let (ok, deliver) = job(db);
+            delivers.push(deliver);
+            if ok {
+                db.batch("RELEASE job")?;
+            } else {
+                db.appended.truncate(mark);
+                db.batch("ROLLBACK TO job; RELEASE job")?;
+            }
+        }
+    }
+    if db.backend() == Backend::Postgres && !db.appended.is_empty() {
+        db.batch("NOTIFY parley_events")?;
+    }
+    db.batch("COMMIT")
+}
+
+/// PostgreSQL: publish what any node committed. NOTIFY only wakes us up; the rows
+/// are read back from the table, so a notification lost in a reconnect loses nothing.
+fn listen_loop(mut pg: PgConn, publisher: Publisher) {
+    if let Err(e) = pg.client.batch_execute("LISTEN parley_events") {
+        tracing::error!(error = %e, "cannot LISTEN for events; other nodes' events will not be pushed");
+        return;
+    }
+    loop {
+        let woke = {
+            use postgres::fallible_iterator::FallibleIterator;
+            let mut n = pg.client.notifications();
+            let mut it = n.timeout_iter(Duration::from_millis(500));
+            it.next()
+        };
+        if let Err(e) = woke {
+            tracing::warn!(error = %e, "event listener lost its connection");
+            return;
+        }
+        let after = publisher.last.load(Ordering::SeqCst);
+        match events::after(&mut Db::new(Conn::Pg(&mut pg)), after, 10_000) {
+            Ok(rows) => publisher.publish(rows),
+            Err(e) => tracing::warn!(error = %e, "cannot read new events"),
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .expect("the OS refused to start a store thread");
+}
+
+/// `sqlite://data/parley.db` → `data/parley.db`; `sqlite:///abs/x.db` → `/abs/x.db`.
+fn sqlite_path(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() {
+        return Err(StoreError::Open(format!("no file in {url:?}")));
+    }
+    Ok(path.to_owned())
+}
+
+fn open_sqlite(path: &str, read_only: bool) -> Result<rusqlite::Connection, StoreError> {
+    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    let conn = rusqlite::Connection::open(path)?;
+    // FULL costs almost nothing with group commit and makes "acknowledged" mean "on disk".
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
+    )?;
+    if read_only {
+        conn.execute_batch("PRAGMA query_only = ON")?;
+    }
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}

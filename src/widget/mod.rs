@@ -1,0 +1,131 @@
+//! The widget channel's side in the hub: what a visitor may see of their own chat,
+//! their pre-chat details, and read receipts. The WebSocket itself is in
+//! `http/widget.rs`; the protocol and tokens are in the `parley-widget` crate.
+
+pub mod limits;
+
+use parley_sdk::Profile;
+use parley_widget::WidgetMessage;
+use serde_json::{Value as Json, json};
+
+use crate::error::Result;
+use crate::params;
+use crate::store::{Db, Row, events};
+
+/// Where a visitor stands: their identity and chat once they exist.
+#[derive(Debug, Clone, Default)]
+pub struct VisitorState {
+    pub identity_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub chat_id: Option<i64>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.direction, m.author_kind, o.name, m.text, m.attachments, \
+    m.platform_message_id, m.created_at, m.state FROM messages m LEFT JOIN operators o ON o.id = m.operator_id";
+
+fn message_from(r: &Row) -> WidgetMessage {
+    let direction = r.str(1);
+    let client_id = r
+        .opt_str(6)
+        .filter(|_| direction == "in")
+        .and_then(|p| p.strip_prefix("c:").map(str::to_owned));
+    WidgetMessage {
+        id: r.i64(0),
+        author_kind: r.str(2),
+        author_name: r.opt_str(3),
+        text: r.opt_str(4),
+        attachments: r.json::<Json>(5).ok().filter(|v| !v.is_null()).unwrap_or(json!([])),
+        client_id,
+        created_at: crate::clock::rfc3339(r.i64(7)),
+        read: r.opt_str(8).as_deref() == Some("read"),
+        direction,
+    }
+}
+
+pub fn state(db: &mut Db, channel_id: i64, visitor: &str) -> Result<VisitorState> {
+    let Some(r) = db.query_opt(
+        "SELECT i.id, ct.id, c.id, ct.first_name, ct.last_name, ct.email, ct.phone FROM identities i \
+         JOIN contacts ct ON ct.id = i.contact_id LEFT JOIN chats c ON c.contact_id = ct.id \
+         WHERE i.channel_id = $1 AND i.external_id = $2",
+        params![channel_id, visitor],
+    )?
+    else {
+        return Ok(VisitorState::default());
+    };
+    let name = [r.opt_str(3), r.opt_str(4)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    Ok(VisitorState {
+        identity_id: r.opt_i64(0),
+        contact_id: r.opt_i64(1),
+        chat_id: r.opt_i64(2),
+        name: (!name.is_empty()).then_some(name),
+        email: r.opt_str(5),
+        phone: r.opt_str(6),
+    })
+}
+
+/// The visitor's messages on this widget channel after `after` (notes never), oldest
+/// first; at most the newest 500.
+pub fn history(db: &mut Db, chat_id: i64, channel_id: i64, after: i64) -> Result<Vec<WidgetMessage>> {
+    let rows = db.query(
+        &format!(
+            "{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.channel_id = $2 AND m.kind = 'message' AND m.id > $3 \
+             ORDER BY m.id DESC LIMIT 500"
+        ),
+        params![chat_id, channel_id, after],
+    )?;
+    Ok(rows.iter().rev().map(message_from).collect())
+}
+
+pub fn message(db: &mut Db, id: i64) -> Result<WidgetMessage> {
+    let r = db.query_one(&format!("{MESSAGE_SELECT} WHERE m.id = $1"), params![id])?;
+    Ok(message_from(&r))
+}
+
+/// Pre-chat details: creates the visitor's contact if needed, so an email or phone
+/// that matches another contact shows up among its duplicates at once.
+pub fn prechat(db: &mut Db, channel_id: i64, visitor: &str, profile: &Profile, now: i64) -> Result<VisitorState> {
+    let (_, contact_id) = crate::inbox::ingest::identity_for(db, channel_id, visitor, profile, None, now)?;
+    let contact = crate::inbox::views::contact(db, contact_id)?;
+    let chat_id = contact["chat_id"].as_i64();
+    events::append(db, "contact.updated", chat_id, &json!({"contact": contact}), now)?;
+    state(db, channel_id, visitor)
+}
+
+/// The visitor has seen operator messages up to `up_to`: they become `read`.
+pub fn mark_read(db: &mut Db, chat_id: i64, channel_id: i64, up_to: i64, now: i64) -> Result<usize> {
+    let ids: Vec<i64> = db
+        .query(
+            "SELECT id FROM messages WHERE chat_id = $1 AND channel_id = $2 AND direction = 'out' AND kind = 'message' \
+             AND id <= $3 AND state IN ('sent', 'delivered')",
+            params![chat_id, channel_id, up_to],
+        )?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect();
+    for id in &ids {
+        db.exec("UPDATE messages SET state = 'read' WHERE id = $1", params![*id])?;
+        let message = crate::inbox::views::message(db, *id)?;
+        events::append(db, "message.updated", Some(chat_id), &json!({"message": message}), now)?;
+    }
+    Ok(ids.len())
+}
+
+/// The widget identities of a chat's contact: (channel id, visitor id).
+pub fn visitors_of_chat(db: &mut Db, chat_id: i64) -> Result<Vec<(i64, String)>> {
+    Ok(db
+        .query(
+            "SELECT i.channel_id, i.external_id FROM chats c JOIN identities i ON i.contact_id = c.contact_id \
+             JOIN channels ch ON ch.id = i.channel_id WHERE c.id = $1 AND ch.kind = 'widget'",
+            params![chat_id],
+        )?
+        .iter()
+        .map(|r| (r.i64(0), r.str(1)))
+        .collect())
+}
+
+pub fn anyone_online(db: &mut Db) -> Result<bool> {
+    Ok(db.query_opt("SELECT 1 FROM operators WHERE status = 'online' LIMIT 1", &[])?.is_some())
+}
