@@ -133,6 +133,7 @@ function onEvent(ev) {
   switch (ev.kind) {
     case 'message.created':
       if (d.chat) { list.upsert(d.chat); view.onChatUpdated(d.chat); rememberChat(d.chat); }
+      else if (d.message) patchFromMessage(d.message);
       if (d.message) view.addMessage(d.message);
       scheduleCounts();
       break;
@@ -178,6 +179,20 @@ function onEvent(ev) {
       view.onTyping({ chat_id: d.chat_id ?? ev.chat_id, who: d.who, operator_id: d.operator_id });
       break;
     default: break;
+  }
+}
+
+/** A message event without its chat: move the row ourselves, or fetch a chat we don't know. */
+const fetching = new Set();
+function patchFromMessage(m) {
+  const c = list.get(m.chat_id);
+  if (c) {
+    const unread = m.direction === 'in' && m.kind !== 'note' && view.chatId !== m.chat_id;
+    list.upsert({ ...c, last_message: m, last_message_at: m.created_at, updated_at: m.created_at, unread_count: c.unread_count + (unread ? 1 : 0) });
+  } else if (!fetching.has(m.chat_id)) {
+    fetching.add(m.chat_id);
+    api.get(`/chats/${m.chat_id}`).then((chat) => { list.upsert(chat); rememberChat(chat); })
+      .catch(() => {}).finally(() => fetching.delete(m.chat_id));
   }
 }
 
@@ -243,7 +258,14 @@ async function startConsole() {
   state.me = me;
   try { state.operators = (await api.get('/operators')).operators || []; } catch { state.operators = [me]; }
   notifier = new Notifier({ openChat });
-  const ctx = { me, flash, openChat, operators: () => state.operators, onCounts };
+  const ctx = {
+    me, flash, openChat, onCounts,
+    operators: () => state.operators,
+    refreshOperators: async () => {
+      try { state.operators = (await api.get('/operators')).operators || state.operators; } catch { /* keep the cache */ }
+      return state.operators;
+    },
+  };
   list = new ChatList({ ...ctx });
   view = new ChatView({
     me, flash, announce, operatorName, markSelf, onOpened,

@@ -109,8 +109,10 @@ export class ChatList {
 
   togglePicker() { if (this.picker.hidden) this.openPicker(); else this.closePicker(); }
 
-  openPicker() {
-    const others = this.ctx.operators().filter((o) => o.id !== this.ctx.me.id);
+  async openPicker() {
+    // Fresh list, so a colleague who joined or changed status shows correctly.
+    const all = await this.ctx.refreshOperators();
+    const others = all.filter((o) => o.id !== this.ctx.me.id);
     this.picker.replaceChildren(...(others.length ? others.map((o) => h('button', {
       type: 'button', role: 'option', class: 'operator-option', 'data-testid': 'operator-option',
       'data-operator-id': o.id, 'aria-selected': String(o.id === this.operatorId),

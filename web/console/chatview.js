@@ -107,14 +107,15 @@ export class ChatView {
         h('button', { class: 'icon-btn bordered', type: 'button', 'data-testid': 'merge', 'aria-label': 'Merge with another contact', title: 'Merge contacts', onclick: () => this.ctx.merge(c) }, icon('merge')),
         h('button', { class: 'icon-btn bordered not-wide', type: 'button', 'aria-label': 'Contact details', title: 'Contact details', onclick: () => this.ctx.showContact() }, icon('info'))));
     const active = c.active_channel?.id;
+    const channels = [...new Map((c.channels || []).map((ch) => [ch.id, ch])).values()];
     this.channelsBar.replaceChildren(h('span', { class: 'channels-label' }, 'Reply via'),
-      ...(c.channels || []).map((ch) => h('button', {
+      ...channels.map((ch) => h('button', {
         type: 'button', class: `channel-chip${ch.id === active ? ' active' : ''}`, 'data-testid': 'channel-chip',
         'data-channel-id': ch.id, 'aria-pressed': String(ch.id === active),
         title: ch.id === active ? 'Replies go here' : `Reply through ${ch.name || channelLabel(ch.kind)} from now on`,
         onclick: () => this.switchChannel(ch),
       }, channelIcon(ch, 16), ch.name || channelLabel(ch.kind))));
-    if (!(c.channels || []).length) this.channelsBar.append(h('span', { class: 'muted' }, 'No channel to reply through'));
+    if (!channels.length) this.channelsBar.append(h('span', { class: 'muted' }, 'No channel to reply through'));
     this.closedBar.hidden = open;
     if (!open) this.closedBar.replaceChildren('This chat is closed. It moves back to Open when the contact writes again.');
     this.updateComposerHint();

@@ -21,7 +21,7 @@ export function openTransfer({ chat, me, operators, onDone, flash, markSelf }) {
     const current = chat.assignee?.id === o.id;
     return h('li', {}, h('button', {
       type: 'button', class: 'op-item', 'data-testid': 'transfer-operator', 'data-operator-id': o.id,
-      'aria-pressed': 'false', disabled: current,
+      'aria-pressed': 'false',
       onclick: (e) => pick(o, e.currentTarget),
     }, avatar(o.id, o.name, 'sm'),
     h('span', { class: 'grow' }, o.name, o.id === me.id ? ' (you)' : '', current ? ' — assigned now' : ''),
