@@ -107,7 +107,16 @@ pub async fn set_channel(State(app): State<App>, auth: Auth, AppPath(id): AppPat
 /// "Operator is typing": pushed to the contact's widget and other consoles, never stored.
 pub async fn typing(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<StatusCode> {
     let viewer = auth.viewer(&app);
-    app.store.read(move |db| chats::get(db, &viewer, id)).await?;
+    let visitors = app
+        .store
+        .read(move |db| {
+            chats::get(db, &viewer, id)?;
+            crate::widget::visitors_of_chat(db, id)
+        })
+        .await?;
+    for (channel_id, visitor) in visitors {
+        app.visitors.push(channel_id, &visitor, r#"{"type":"typing"}"#, None);
+    }
     let frame = json!({"id": null, "kind": "typing", "chat_id": id, "data": {"chat_id": id, "who": "operator", "operator_id": auth.0.id}});
     let _ = app.ephemeral.send(std::sync::Arc::new(frame));
     Ok(StatusCode::NO_CONTENT)

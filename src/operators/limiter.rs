@@ -20,7 +20,7 @@ impl LoginLimiter {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         match map.get(key) {
             Some(&(count, since)) if count >= self.max_failures && now - since < self.lockout_ms => {
-                Err(((self.lockout_ms - (now - since)) / 1000).max(1) as u64)
+                Err(((self.lockout_ms - (now - since) + 999) / 1000).max(1) as u64)
             }
             _ => Ok(()),
         }

@@ -1,0 +1,15 @@
+//! Parley's integration tests: one binary, the real app on 127.0.0.1:0 with its own
+//! database, real clients, platform fakes on loopback. Run on SQLite by default and on
+//! PostgreSQL when PARLEY_TEST_DATABASE_URL is set.
+
+mod support;
+
+mod auth;
+mod chats;
+mod contacts;
+mod events;
+mod inbound;
+mod openapi;
+mod outbox;
+mod robustness;
+mod widget;

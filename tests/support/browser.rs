@@ -1,0 +1,106 @@
+//! A real headless Chromium driven through Debian's chromedriver (WebDriver).
+//!
+//! Browser tests run whenever chromium and chromedriver are installed and say so when
+//! they skip; with `PARLEY_TEST_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing
+//! browser fails the test instead.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use thirtyfour::prelude::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// One browser at a time: two cores do not run several Chromiums well.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub struct Browser {
+    pub driver: WebDriver,
+    chromedriver: Child,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+/// Starts a browser, or returns `None` (after saying why) when none is installed.
+pub async fn start(test: &str) -> Option<Browser> {
+    let missing = [CHROMIUM, CHROMEDRIVER].into_iter().find(|p| !std::path::Path::new(p).exists());
+    if let Some(path) = missing {
+        if std::env::var("PARLEY_TEST_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("{test}: {path} is missing and PARLEY_TEST_REQUIRE_BROWSER=1");
+        }
+        eprintln!("SKIPPED browser test {test}: {path} is not installed (apt-get install chromium chromium-driver)");
+        return None;
+    }
+    let turn = ONE_AT_A_TIME.lock().await;
+    let port = free_port();
+    let chromedriver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut caps = DesiredCapabilities::chrome();
+    caps.set_binary(CHROMIUM).unwrap();
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,800",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    let driver = WebDriver::new(&url, caps).await.expect("a chromium session");
+    Some(Browser { driver, chromedriver, _turn: turn })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    /// Saves a screenshot as a test artifact in `tests/artifacts/NAME.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        self.driver.screenshot(&dir.join(format!("{name}.png"))).await.unwrap();
+    }
+
+    /// Waits until `js` (a boolean expression) is true in the page.
+    pub async fn wait_until(&self, what: &str, js: &str) {
+        let script = format!("return !!({js});");
+        for _ in 0..300 {
+            if let Ok(r) = self.driver.execute(&script, Vec::new()).await
+                && r.json().as_bool() == Some(true)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for: {what}");
+    }
+
+    /// Runs `js` and returns its JSON result.
+    pub async fn eval(&self, js: &str) -> serde_json::Value {
+        self.driver.execute(js, Vec::new()).await.unwrap().json().clone()
+    }
+}
