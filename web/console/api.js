@@ -22,6 +22,12 @@ function redirectToLogin() {
   location.assign('/login');
 }
 
+// The server's clock as last seen in a Date header (whole seconds), to compare with event times.
+let clock = null;
+export function serverNow() {
+  return clock && !Number.isNaN(clock.server) ? clock.server + (Date.now() - clock.client) : Date.now();
+}
+
 export async function request(method, path, body, { signal } = {}) {
   const opts = { method, credentials: 'same-origin', headers: { Accept: 'application/json' }, signal };
   if (body !== undefined) {
@@ -35,6 +41,8 @@ export async function request(method, path, body, { signal } = {}) {
     if (e.name === 'AbortError') throw e;
     throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
   }
+  const date = res.headers.get('Date');
+  if (date) clock = { server: Date.parse(date), client: Date.now() };
   if (res.status === 401 && !NO_REDIRECT.some((p) => path.startsWith(p))) {
     redirectToLogin();
     throw new ApiError(401, 'unauthorized', 'Your session has ended. Please log in again.');

@@ -2,7 +2,7 @@
 // three panes, routes #chat=ID, dispatches live events to the panes, decides which events
 // deserve a notification, and owns the keyboard shortcuts.
 
-import { api, qs } from './api.js';
+import { api, qs, serverNow } from './api.js';
 import { h, inTextField } from './dom.js';
 import { EventStream } from './events.js';
 import { renderLogin, renderSetup } from './auth.js';
@@ -128,6 +128,12 @@ async function startTransfer(chat) {
 }
 
 // ---- live events -------------------------------------------------------------------------
+let bootAt = 0;
+function onEventGuarded(ev) {
+  if (ev.id != null && ev.at && Date.parse(ev.at) < bootAt) return; // already in the loaded state
+  onEvent(ev);
+}
+
 function onEvent(ev) {
   const d = ev.data || {};
   switch (ev.kind) {
@@ -144,6 +150,7 @@ function onEvent(ev) {
         if (c?.last_message?.id === d.message.id) list.upsert({ ...c, last_message: d.message });
       }
       break;
+    case 'chat.opened':      // a new chat, or a closed one the contact brought back
     case 'chat.updated':
     case 'chat.transferred':
       if (!d.chat) break;
@@ -151,7 +158,9 @@ function onEvent(ev) {
       list.upsert(d.chat);
       view.onChatUpdated(d.chat);
       rememberChat(d.chat);
-      if (ev.kind === 'chat.transferred' && view.chatId === d.chat.id) view.refreshTail();
+      if (ev.kind === 'chat.transferred' && view.chatId === d.chat.id) {
+        if (d.note) view.addMessage(d.note); else view.refreshTail();
+      }
       scheduleCounts();
       break;
     case 'operator.updated':
@@ -168,6 +177,7 @@ function onEvent(ev) {
       break;
     case 'contact.merged':
       list.removeByContact(d.source_id);
+      if (d.source_chat_id != null) list.remove(d.source_chat_id);
       if (view.chat?.contact?.id === d.target_id) { view.open(view.chatId); card.show(d.target_id); }
       else if (view.chat?.contact?.id === d.source_id) {
         // Someone merged the contact I am looking at into another: follow it.
@@ -204,18 +214,21 @@ function maybeNotify(ev, d) {
   if (to !== me) return;
   const known = list.get(chat.id);
   const prev = state.assignees.has(chat.id) ? state.assignees.get(chat.id) : known ? (known.assignee?.id ?? null) : undefined;
-  if (ev.kind === 'chat.updated' && prev === me) return;         // already mine: not news
+  const transfer = ev.kind === 'chat.transferred';
+  if (!transfer && prev === me) return;                          // already mine: not news
   // A chat we never saw: only news if it has something waiting (a read receipt isn't).
-  if (ev.kind === 'chat.updated' && prev === undefined && !(chat.unread_count > 0)) return;
-  if (Date.now() - (state.selfActions.get(chat.id) || 0) < 10000) return; // I did it
+  if (!transfer && prev === undefined && !(chat.unread_count > 0)) return;
+  if (d.by_operator_id === me) return;                                   // I did it
+  if (Date.now() - (state.selfActions.get(chat.id) || 0) < 10000) return; // I did it (no by_operator_id)
   if (ev.at && Date.now() - Date.parse(ev.at) > 120000) return;  // a replay of old news
   const key = `${chat.id}:${to}`;
   if (Date.now() - (state.recentNotices.get(key) || 0) < 5000) return; // transferred + updated pair
   state.recentNotices.set(key, Date.now());
   const who = chat.contact?.name || `Chat #${chat.id}`;
-  if (ev.kind === 'chat.transferred') {
-    const from = d.from_operator_id != null ? operatorName(d.from_operator_id) : 'An operator';
-    notifier.notify({ title: `${from} transferred a chat to you`, text: d.comment ? `${who}: “${d.comment}”` : who, chatId: chat.id });
+  if (transfer) {
+    const by = d.by_operator_id ?? d.from_operator_id;
+    const title = by != null ? `${operatorName(by)} transferred a chat to you` : 'A chat was transferred to you';
+    notifier.notify({ title, text: d.comment ? `${who}: “${d.comment}”` : who, chatId: chat.id });
   } else {
     notifier.notify({ title: 'New chat assigned to you', text: who, chatId: chat.id });
   }
@@ -296,8 +309,12 @@ async function startConsole() {
   });
   window.addEventListener('hashchange', onHash);
   document.addEventListener('keydown', onKey);
-  new EventStream(onEvent, onConn).start();
-  await list.load();
+  const loaded = await list.load();
+  // Start the stream after the first list: events up to here are in what we just loaded.
+  // When the server tells us its last event id we resume from it; otherwise the server
+  // replays its stored events and we skip those older than the list we loaded.
+  bootAt = serverNow() - 2000;
+  new EventStream(onEventGuarded, onConn).start(loaded?.last_event_id ?? null);
   onHash();
 }
 

@@ -162,6 +162,7 @@ export class ChatList {
       this.hasMore = chats.length >= PAGE;
       for (const c of chats) this.apply(c, true);
       this.ctx.onCounts(data.counts);
+      return data;
     } catch (e) {
       if (seq !== this.seq) return;
       this.ctx.flash(`Could not load chats: ${e.message}`, { kind: 'error' });
@@ -211,22 +212,11 @@ export class ChatList {
   flush() {
     this.raf = 0;
     if (this.loading || !this.pending.size) { this.updateEmpty(); return; }
-    // Keep the row at the top of the viewport still when rows are added above it.
-    const anchor = this.scroller.scrollTop > 4 ? this.topVisibleRow() : null;
-    const anchorTop = anchor ? anchor.offsetTop - this.scroller.scrollTop : 0;
+    // No layout reads here: when rows are added above a scrolled list, the browser's
+    // scroll anchoring keeps what the operator is looking at in place.
     for (const chat of this.pending.values()) this.apply(chat, false);
     this.pending.clear();
-    if (anchor && anchor.isConnected) this.scroller.scrollTop = anchor.offsetTop - anchorTop;
     this.updateEmpty();
-  }
-
-  topVisibleRow() {
-    const top = this.scroller.scrollTop;
-    for (const id of this.order) {
-      const li = this.rows.get(id);
-      if (li.offsetTop + li.offsetHeight > top) return li;
-    }
-    return null;
   }
 
   matches(c) {

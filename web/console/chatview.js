@@ -42,7 +42,9 @@ export class ChatView {
   async open(id) {
     const seq = ++this.seq;
     this.saveDraft();
-    this.el.replaceChildren(h('div', { class: 'empty-pane' }, h('p', { class: 'loading' }, 'Loading chat…')));
+    // The old chat goes at once (nothing stale to read or click); the "Loading" text only
+    // fades in if loading is slow, so walking the list with the arrow keys doesn't flicker.
+    this.el.replaceChildren(h('div', { class: 'empty-pane', 'aria-busy': 'true' }, h('p', { class: 'loading loading-delayed' }, 'Loading chat…')));
     try {
       const [chat, page] = await Promise.all([
         api.get(`/chats/${id}`), api.get(`/chats/${id}/messages` + qs({ limit: PAGE })),

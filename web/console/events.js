@@ -24,7 +24,8 @@ export class EventStream {
     });
   }
 
-  start() { this.stopped = false; this.connect(); }
+  /** `after`: the last event id already reflected in what the page loaded, if known. */
+  start(after = null) { this.lastId = after; this.stopped = false; this.connect(); }
 
   stop() {
     this.stopped = true;

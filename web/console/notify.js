@@ -61,7 +61,7 @@ export class Notifier {
       h('button', { class: 'icon-btn toast-close', type: 'button', 'aria-label': 'Dismiss', onclick: close }, icon('close')));
     this.region.append(el);
     // Keep the pile short when many things happen at once.
-    while (this.region.children.length > 4) this.region.firstElementChild.remove();
+    while (this.region.children.length > 3) this.region.firstElementChild.remove();
     let timer = setTimeout(close, timeout);
     // Don't let a toast vanish while the operator is reading or reaching for it.
     el.addEventListener('mouseenter', () => clearTimeout(timer));
