@@ -77,7 +77,7 @@ pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
 }
 
 fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
-    let own = if viewer.sees_own_only() { " WHERE (assignee_id IS NULL OR assignee_id = $1)" } else { " WHERE $1 = $1" };
+    let own = if viewer.sees_own_only() { " WHERE (assignee_id IS NULL OR assignee_id = $1)" } else { " WHERE CAST($1 AS BIGINT) IS NOT NULL" };
     let r = db.query_one(
         &format!(
             "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \

@@ -136,9 +136,9 @@ pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&
          username = COALESCE(username, $4), phone = COALESCE(phone, $5), phone_e164 = COALESCE(phone_e164, $6), \
          email = COALESCE(email, $7), email_lc = COALESCE(email_lc, $8), \
          start_payload = COALESCE($9, start_payload), updated_at = $10 \
-         WHERE id = $1 AND (first_name IS NULL AND $2 IS NOT NULL OR last_name IS NULL AND $3 IS NOT NULL \
-         OR username IS NULL AND $4 IS NOT NULL OR phone IS NULL AND $5 IS NOT NULL \
-         OR email IS NULL AND $7 IS NOT NULL OR $9 IS NOT NULL)",
+         WHERE id = $1 AND (first_name IS NULL AND CAST($2 AS TEXT) IS NOT NULL OR last_name IS NULL AND CAST($3 AS TEXT) IS NOT NULL \
+         OR username IS NULL AND CAST($4 AS TEXT) IS NOT NULL OR phone IS NULL AND CAST($5 AS TEXT) IS NOT NULL \
+         OR email IS NULL AND CAST($7 AS TEXT) IS NOT NULL OR CAST($9 AS TEXT) IS NOT NULL)",
         params![
             contact_id,
             p.first_name.as_deref(),

@@ -24,7 +24,7 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Jso
     if words.is_empty() {
         return Ok(json!({ "messages": [] }));
     }
-    let own = if viewer.sees_own_only() { " AND (c.assignee_id IS NULL OR c.assignee_id = $3)" } else { " AND $3 = $3" };
+    let own = if viewer.sees_own_only() { " AND (c.assignee_id IS NULL OR c.assignee_id = $3)" } else { " AND CAST($3 AS BIGINT) IS NOT NULL" };
     let sql = match db.backend() {
         Backend::Sqlite => format!(
             "SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN chats c ON c.id = m.chat_id \

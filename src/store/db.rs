@@ -26,7 +26,10 @@ impl PgConn {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self.client.prepare(sql)?;
+        let st = self
+            .client
+            .prepare(sql)
+            .map_err(|e| StoreError::Postgres(format!("{} in: {sql}", StoreError::from(e))))?;
         self.statements.insert(sql.to_owned(), st.clone());
         Ok(st)
     }
