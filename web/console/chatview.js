@@ -42,6 +42,7 @@ export class ChatView {
   async open(id) {
     const seq = ++this.seq;
     this.saveDraft();
+    this.chat = null; // events for the old chat must not land in the one being loaded
     // The old chat goes at once (nothing stale to read or click); the "Loading" text only
     // fades in if loading is slow, so walking the list with the arrow keys doesn't flicker.
     this.el.replaceChildren(h('div', { class: 'empty-pane', 'aria-busy': 'true' }, h('p', { class: 'loading loading-delayed' }, 'Loading chat…')));

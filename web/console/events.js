@@ -50,14 +50,18 @@ export class EventStream {
     let ws;
     try { ws = new WebSocket(this.url()); } catch { this.retry(); return; }
     this.ws = ws;
+    this.fresh = true;
     ws.onopen = () => { this.failures = 0; this.onState('live'); };
     ws.onmessage = (msg) => {
       let ev;
       try { ev = JSON.parse(msg.data); } catch { return; }
       if (!ev || typeof ev !== 'object') return;
       if (ev.id != null) {
-        // Replays after a reconnect may overlap what we saw: drop duplicates.
-        if (this.lastId != null && Number(ev.id) <= Number(this.lastId)) return;
+        const fresh = this.fresh;
+        this.fresh = false;
+        // With ?after=ID the server only sends ids above ID; a lower first id means the
+        // server started a new sequence (fresh database): follow it instead of ignoring it.
+        if (this.lastId != null && Number(ev.id) <= Number(this.lastId) && !fresh) return;
         this.lastId = ev.id;
       }
       try { this.onEvent(ev); } catch (e) { console.error('event handler failed', ev, e); }
