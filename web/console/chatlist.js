@@ -4,8 +4,9 @@
 // the list stays smooth while dozens of messages a second arrive.
 
 import { api, qs } from './api.js';
-import { h, icon, avatar, channelIcon, relTime, statusDot } from './dom.js';
+import { h, icon, avatar, relTime, statusDot } from './dom.js';
 import { createSearch } from './search.js';
+import { renderRow } from './chatrow.js';
 
 const PAGE = 50;
 const stamp = (iso) => (iso ? Date.parse(iso) : 0);
@@ -100,7 +101,9 @@ export class ChatList {
 
   setCounts(counts) {
     if (!counts) return;
-    const put = (btn, n) => { btn.querySelector('.count').textContent = n ? String(n) : ''; };
+    // 10 000 open chats shouldn't push the filters onto two lines: 10k.
+    const short = (n) => (n < 1000 ? String(n) : n < 10000 ? `${(n / 1000).toFixed(1)}k` : `${Math.floor(n / 1000)}k`);
+    const put = (btn, n) => { btn.querySelector('.count').textContent = n ? short(n) : ''; };
     put(this.tabs.open, counts.open);
     put(this.tabs.closed, counts.closed);
     put(this.filters.unread, counts.unread);
@@ -278,27 +281,7 @@ export class ChatList {
   }
 
   fill(li, chat) {
-    const me = this.ctx.me;
-    const last = chat.last_message;
-    const channel = last?.channel || chat.active_channel;
-    const unread = chat.unread_count > 0;
-    const row = h('a', {
-      class: `chat-row${unread ? ' is-unread' : ''}${chat.id === this.selectedId ? ' selected' : ''}`,
-      href: `#chat=${chat.id}`, 'data-testid': 'chat-row', 'data-chat-id': chat.id,
-      'aria-current': chat.id === this.selectedId ? 'true' : null,
-    },
-    avatar(chat.contact?.id ?? chat.id, chat.contact?.name),
-    h('span', { class: 'row-main' },
-      h('span', { class: 'row-line' },
-        h('span', { class: 'row-name' }, chat.contact?.name || `Chat #${chat.id}`),
-        h('time', { class: 'row-time', datetime: chat.last_message_at || chat.updated_at }, relTime(chat.last_message_at || chat.updated_at))),
-      h('span', { class: 'row-line' },
-        channel && channelIcon(channel, 14),
-        h('span', { class: 'row-preview' }, preview(last, me)),
-        unread && h('span', { class: 'unread-badge', 'aria-label': `${chat.unread_count} unread` }, chat.unread_count > 99 ? '99+' : String(chat.unread_count))),
-      h('span', { class: 'row-assignee' },
-        chat.assignee ? [statusDot(chat.assignee.status), chat.assignee.id === me.id ? 'You' : chat.assignee.name]
-          : (chat.handler === 'bot' ? 'Bot is handling' : 'Unassigned'))));
+    const row = renderRow(chat, this.ctx.me, chat.id === this.selectedId);
     if (li.firstElementChild && li.contains(document.activeElement)) {
       li.firstElementChild.replaceWith(row);
       row.focus({ preventScroll: true });
@@ -344,16 +327,4 @@ export class ChatList {
     this.ctx.openChat(id);
     if (focusRow) this.rows.get(id)?.firstElementChild.focus();
   }
-}
-
-function preview(m, me) {
-  if (!m) return 'No messages yet';
-  let text = (m.text || '').replace(/\s+/g, ' ').trim();
-  if (!text && m.attachments?.length) text = `Attachment: ${m.attachments[0].name || m.attachments[0].kind}`;
-  text = text.slice(0, 140);
-  if (m.kind === 'note') return `Note: ${text}`;
-  if (m.author_kind === 'operator') return `${m.author?.id === me.id ? 'You' : m.author?.name || 'Operator'}: ${text}`;
-  if (m.author_kind === 'bot') return `Bot: ${text}`;
-  if (m.author_kind === 'broadcast') return `Broadcast: ${text}`;
-  return text;
 }

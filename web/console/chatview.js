@@ -1,13 +1,13 @@
 // chatview.js — the middle pane: header with actions, the contact's channels bar, the
 // history (older pages load when scrolling up, live messages appended/updated in place),
-// the "typing…" line and the composer (Enter sends, Shift+Enter breaks the line, Note).
+// the "typing…" line, and the composer (composer.js) under it.
 
 import { api, qs } from './api.js';
 import { h, icon, avatar, channelIcon, channelLabel, dayKey } from './dom.js';
 import { renderMessage, renderBatch, daySeparator, authorName } from './messages.js';
+import { Composer } from './composer.js';
 
 const PAGE = 50;
-const TYPING_EVERY = 2000;   // ms between our typing pings
 const TYPING_SHOW = 5000;    // ms a "typing…" frame stays visible
 
 export class ChatView {
@@ -17,9 +17,7 @@ export class ChatView {
     this.ctx = ctx;
     this.chat = null;
     this.seq = 0;
-    this.drafts = new Map();   // chat id → {text, note}: switching chats never loses a reply
-    this.noteMode = false;
-    this.lastTypingSent = 0;
+    this.composer = new Composer({ flash: ctx.flash, onSent: (m) => this.addMessage(m) });
     this.typingTimer = 0;
     this.readTimer = 0;
     this.el = h('section', { class: 'pane pane-chat', 'aria-label': 'Conversation' });
@@ -41,7 +39,7 @@ export class ChatView {
 
   async open(id) {
     const seq = ++this.seq;
-    this.saveDraft();
+    this.composer.switchTo(null);
     this.chat = null; // events for the old chat must not land in the one being loaded
     // The old chat goes at once (nothing stale to read or click); the "Loading" text only
     // fades in if loading is slow, so walking the list with the arrow keys doesn't flicker.
@@ -79,13 +77,12 @@ export class ChatView {
     this.jump = h('button', { class: 'jump-new', type: 'button', hidden: true, onclick: () => this.scrollToBottom() }, 'New messages ↓');
     this.typing = h('div', { class: 'typing-line', 'aria-live': 'polite', 'data-testid': 'typing' });
     this.closedBar = h('div', { class: 'closed-bar', hidden: true });
-    this.buildComposer();
     this.el.replaceChildren(h('div', { class: 'chat-view', 'data-testid': 'chat-view', 'data-chat-id': c.id },
       this.header, this.channelsBar,
       h('div', { class: 'history-wrap' }, this.history, this.jump),
-      this.typing, this.closedBar, this.composer));
+      this.typing, this.closedBar, this.composer.el));
+    this.composer.switchTo(c);
     this.renderHead();
-    this.restoreDraft();
   }
 
   renderHead() {
@@ -121,7 +118,7 @@ export class ChatView {
     if (!channels.length) this.channelsBar.append(h('span', { class: 'muted' }, 'No channel to reply through'));
     this.closedBar.hidden = open;
     if (!open) this.closedBar.replaceChildren('This chat is closed. It moves back to Open when the contact writes again.');
-    this.updateComposerHint();
+    this.composer.update(c);
   }
 
   // ---- actions -------------------------------------------------------------------------
@@ -275,79 +272,4 @@ export class ChatView {
     this.typing.classList.toggle('on', !!text);
     if (text) this.typingTimer = setTimeout(() => this.setTyping(null), TYPING_SHOW);
   }
-
-  // ---- composer ------------------------------------------------------------------------
-  buildComposer() {
-    this.noteBtn = h('button', { type: 'button', class: 'chip note-toggle', 'data-testid': 'composer-note', 'aria-pressed': 'false', onclick: () => this.setNoteMode(!this.noteMode) }, icon('lock'), 'Note');
-    this.input = h('textarea', { 'data-testid': 'composer', id: 'composer', rows: '1', 'aria-label': 'Reply to the contact' });
-    this.hint = h('span', { class: 'composer-hint' });
-    this.sendBtn = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'send' }, icon('send'), 'Send');
-    this.composer = h('form', { class: 'composer', 'aria-label': 'Write a reply' }, this.input,
-      h('div', { class: 'composer-foot' }, this.noteBtn, this.hint, this.sendBtn));
-    this.composer.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) { e.preventDefault(); this.send(); }
-    });
-    this.input.addEventListener('input', () => { this.autosize(); this.typingPing(); });
-  }
-
-  setNoteMode(on) {
-    this.noteMode = on;
-    this.noteBtn.setAttribute('aria-pressed', String(on));
-    this.composer.classList.toggle('note-mode', on);
-    this.updateComposerHint();
-    this.input.focus();
-  }
-
-  updateComposerHint() {
-    if (!this.input) return;
-    const ch = this.chat?.active_channel;
-    this.input.placeholder = this.noteMode ? 'Write an internal note — only operators see it'
-      : `Reply${ch ? ' via ' + (ch.name || channelLabel(ch.kind)) : ''}…`;
-    this.input.setAttribute('aria-label', this.noteMode ? 'Internal note' : 'Reply to the contact');
-    this.hint.textContent = 'Enter to send · Shift+Enter for a new line';
-    this.sendBtn.lastChild.textContent = this.noteMode ? 'Add note' : 'Send';
-  }
-
-  autosize() { this.input.style.height = 'auto'; this.input.style.height = Math.min(this.input.scrollHeight, 200) + 'px'; }
-
-  typingPing() {
-    if (this.noteMode || !this.chat || !this.input.value.trim()) return;
-    const now = Date.now();
-    if (now - this.lastTypingSent < TYPING_EVERY) return;
-    this.lastTypingSent = now;
-    api.post(`/chats/${this.chat.id}/typing`).catch(() => {});
-  }
-
-  async send() {
-    const text = this.input.value.trim();
-    if (!text || !this.chat) return;
-    const id = this.chat.id;
-    const note = this.noteMode;
-    this.input.value = '';
-    this.autosize();
-    this.drafts.delete(id);
-    try {
-      const m = await api.post(`/chats/${id}/${note ? 'notes' : 'messages'}`, { text });
-      if (m && this.chat?.id === id) this.addMessage(m);
-    } catch (e) {
-      this.ctx.flash(`Not sent: ${e.message}`, { kind: 'error' });
-      // Give the text back so nothing typed is lost.
-      if (this.chat?.id === id && !this.input.value) { this.input.value = text; this.autosize(); }
-    }
-  }
-
-  saveDraft() {
-    if (this.chat && this.input) this.drafts.set(this.chat.id, { text: this.input.value, note: this.noteMode });
-  }
-
-  restoreDraft() {
-    const d = this.drafts.get(this.chat.id);
-    this.input.value = d?.text || '';
-    this.noteMode = false;
-    if (d?.note) this.setNoteMode(true); else this.updateComposerHint();
-    this.autosize();
-  }
-
-  focusComposer() { this.input?.focus(); }
 }
