@@ -77,7 +77,8 @@ impl App {
     pub async fn ingest(&self, inbound: Inbound) -> Result<Receipt, Error> {
         let now = self.now();
         let receipt = self.store.write(move |db| crate::inbox::ingest::ingest(db, &inbound, now)).await?;
-        metrics::counter!("parley_inbound_total", "created" => if receipt.created { "yes" } else { "duplicate" }).increment(1);
+        metrics::counter!("parley_inbound_total", "created" => if receipt.created { "yes" } else { "duplicate" })
+            .increment(1);
         Ok(receipt)
     }
 

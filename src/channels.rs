@@ -106,7 +106,13 @@ pub fn create(db: &mut Db, kind: &str, name: &str, settings: &Json, now: i64) ->
     get(db, id)
 }
 
-pub fn update(db: &mut Db, id: i64, name: Option<&str>, settings: Option<&Json>, distribution: Option<bool>) -> Result<StoredChannel> {
+pub fn update(
+    db: &mut Db,
+    id: i64,
+    name: Option<&str>,
+    settings: Option<&Json>,
+    distribution: Option<bool>,
+) -> Result<StoredChannel> {
     get(db, id)?;
     if let Some(name) = name {
         db.exec("UPDATE channels SET name = $1 WHERE id = $2", params![name, id])?;

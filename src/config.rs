@@ -104,62 +104,37 @@ impl Default for Config {
 }
 impl Default for Database {
     fn default() -> Self {
-        Self {
-            url: "sqlite://data/parley.db".into(),
-            readers: 4,
-        }
+        Self { url: "sqlite://data/parley.db".into(), readers: 4 }
     }
 }
 impl Default for Auth {
     fn default() -> Self {
-        Self {
-            session_days: 30,
-            login_max_failures: 5,
-            login_lockout_seconds: 300,
-            setup_link_hours: 24,
-        }
+        Self { session_days: 30, login_max_failures: 5, login_lockout_seconds: 300, setup_link_hours: 24 }
     }
 }
 impl Default for Inbox {
     fn default() -> Self {
-        Self {
-            visibility: Visibility::All,
-        }
+        Self { visibility: Visibility::All }
     }
 }
 impl Default for Outbox {
     fn default() -> Self {
-        Self {
-            max_attempts: 10,
-            backoff_base_ms: 1_000,
-            backoff_max_ms: 300_000,
-            concurrency: 32,
-        }
+        Self { max_attempts: 10, backoff_base_ms: 1_000, backoff_max_ms: 300_000, concurrency: 32 }
     }
 }
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            body_bytes: 1 << 20,
-            message_chars: 4_000,
-        }
+        Self { body_bytes: 1 << 20, message_chars: 4_000 }
     }
 }
 impl Default for Widget {
     fn default() -> Self {
-        Self {
-            new_visitors_per_minute: 20,
-            messages_per_minute: 60,
-            connections_per_ip: 50,
-        }
+        Self { new_visitors_per_minute: 20, messages_per_minute: 60, connections_per_ip: 50 }
     }
 }
 impl Default for Log {
     fn default() -> Self {
-        Self {
-            format: "text".into(),
-            level: "info".into(),
-        }
+        Self { format: "text".into(), level: "info".into() }
     }
 }
 
@@ -167,15 +142,12 @@ impl Config {
     /// Reads `path` if it exists (a missing default file is fine), then the environment.
     pub fn load(path: &Path, required: bool) -> anyhow::Result<Config> {
         let mut table = match std::fs::read_to_string(path) {
-            Ok(text) => text
-                .parse::<toml::Table>()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+            Ok(text) => text.parse::<toml::Table>().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
             Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
         };
         Self::apply_env(&mut table, std::env::vars())?;
-        Config::deserialize(toml::Value::Table(table))
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        Config::deserialize(toml::Value::Table(table)).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
     }
 
     /// The address webhooks and links are built on, without a trailing slash.
@@ -188,10 +160,7 @@ impl Config {
     }
 
     /// Applies `PARLEY_*` variables, finding each one's key in the default config.
-    pub fn apply_env(
-        table: &mut toml::Table,
-        vars: impl Iterator<Item = (String, String)>,
-    ) -> anyhow::Result<()> {
+    pub fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> anyhow::Result<()> {
         let defaults = toml::Table::try_from(Config::default())?;
         for (name, value) in vars {
             let Some(rest) = name.strip_prefix("PARLEY_") else {
@@ -234,11 +203,7 @@ fn key_path(defaults: &toml::Table, flat: &str) -> Option<Vec<String>> {
 fn lookup<'a>(table: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
     let (first, rest) = path.split_first()?;
     let v = table.get(first)?;
-    if rest.is_empty() {
-        Some(v)
-    } else {
-        lookup(v.as_table()?, rest)
-    }
+    if rest.is_empty() { Some(v) } else { lookup(v.as_table()?, rest) }
 }
 
 fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {
@@ -249,9 +214,7 @@ fn insert(table: &mut toml::Table, path: &[String], value: toml::Value) {
         table.insert(first.clone(), value);
         return;
     }
-    let entry = table
-        .entry(first.clone())
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let entry = table.entry(first.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
     if let toml::Value::Table(sub) = entry {
         insert(sub, rest, value);
     }

@@ -46,7 +46,12 @@ pub async fn run(app: App) {
         let now = app.clock.now_ms();
         let _ = app
             .store
-            .write(move |db| db.exec("UPDATE messages SET next_attempt_at = $1 WHERE state = 'queued' AND next_attempt_at > $1", params![now]))
+            .write(move |db| {
+                db.exec(
+                    "UPDATE messages SET next_attempt_at = $1 WHERE state = 'queued' AND next_attempt_at > $1",
+                    params![now],
+                )
+            })
             .await;
     }
     loop {
@@ -146,7 +151,10 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
 
 async fn attempt(app: &App, job: &Job) -> Outcome {
     if let Some(reason) = &job.unreachable {
-        return Outcome::Failed { reason: format!("contact unreachable on this channel: {reason}"), unreachable: false };
+        return Outcome::Failed {
+            reason: format!("contact unreachable on this channel: {reason}"),
+            unreachable: false,
+        };
     }
     let channel_id = job.channel_id;
     let channel = match app.store.read(move |db| crate::channels::get(db, channel_id)).await {
@@ -154,7 +162,10 @@ async fn attempt(app: &App, job: &Job) -> Outcome {
         Err(e) => return Outcome::Failed { reason: format!("channel {channel_id}: {e}"), unreachable: false },
     };
     let Some(connector) = app.connectors.get(&channel.kind) else {
-        return Outcome::Failed { reason: format!("no connector for channel kind {}", channel.kind), unreachable: false };
+        return Outcome::Failed {
+            reason: format!("no connector for channel kind {}", channel.kind),
+            unreachable: false,
+        };
     };
     let result = tokio::time::timeout(SEND_TIMEOUT, connector.send(&channel, &job.outbound))
         .await
@@ -163,11 +174,9 @@ async fn attempt(app: &App, job: &Job) -> Outcome {
     let cfg = &app.config.outbox;
     match result {
         Ok(sent) => Outcome::Sent(sent.platform_message_id),
-        Err(SendError::RateLimited(after)) => Outcome::Retry {
-            at: now + after.as_millis() as i64,
-            counts: false,
-            reason: "rate limited".into(),
-        },
+        Err(SendError::RateLimited(after)) => {
+            Outcome::Retry { at: now + after.as_millis() as i64, counts: false, reason: "rate limited".into() }
+        }
         Err(SendError::Transient(reason)) => {
             let exp = cfg.backoff_base_ms.saturating_mul(1 << job.attempts.clamp(0, 20));
             Outcome::Retry { at: now + exp.min(cfg.backoff_max_ms), counts: true, reason }

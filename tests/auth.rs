@@ -12,7 +12,10 @@ async fn the_setup_link_works_once_and_wrong_passwords_are_slowed_then_refused()
     let anon = app.anonymous();
     assert_eq!(anon.get(&format!("/api/v1/setup/{token}")).await.0, 404, "used up");
     let (status, _) = anon
-        .post("/api/v1/setup", json!({"token": token, "email": "eve@example.com", "name": "Eve", "password": "12345678"}))
+        .post(
+            "/api/v1/setup",
+            json!({"token": token, "email": "eve@example.com", "name": "Eve", "password": "12345678"}),
+        )
         .await;
     assert!(status == 404 || status == 409, "a used link creates nobody: {status}");
 
@@ -21,7 +24,8 @@ async fn the_setup_link_works_once_and_wrong_passwords_are_slowed_then_refused()
     assert_eq!(me["role"], "admin");
 
     for _ in 0..5 {
-        let (status, err) = anon.post("/api/v1/login", json!({"email": "admin@example.com", "password": "wrong"})).await;
+        let (status, err) =
+            anon.post("/api/v1/login", json!({"email": "admin@example.com", "password": "wrong"})).await;
         assert_eq!(status, 401);
         assert_eq!(err["error"]["code"], "unauthorized");
     }
@@ -36,7 +40,10 @@ async fn roles_are_enforced_and_logout_ends_the_session() {
     let admin = app.admin().await;
     let olga = app.operator(&admin, "Olga").await;
     let (status, err) = olga
-        .post("/api/v1/operators", json!({"email": "x@example.com", "name": "X", "role": "admin", "password": "12345678"}))
+        .post(
+            "/api/v1/operators",
+            json!({"email": "x@example.com", "name": "X", "role": "admin", "password": "12345678"}),
+        )
         .await;
     assert_eq!(status, 403);
     assert_eq!(err["error"]["code"], "forbidden");
@@ -44,10 +51,22 @@ async fn roles_are_enforced_and_logout_ends_the_session() {
     assert_eq!(olga.get("/api/v1/channels").await.0, 200);
     assert_eq!(app.anonymous().get("/api/v1/chats").await.0, 401);
     let (status, _) = admin
-        .post("/api/v1/operators", json!({"email": "olga@example.com", "name": "Olga 2", "role": "operator", "password": "12345678"}))
+        .post(
+            "/api/v1/operators",
+            json!({"email": "olga@example.com", "name": "Olga 2", "role": "operator", "password": "12345678"}),
+        )
         .await;
     assert_eq!(status, 409, "emails are unique");
-    assert_eq!(admin.post("/api/v1/operators", json!({"email": "p@example.com", "name": "P", "role": "operator", "password": "short"})).await.0, 422);
+    assert_eq!(
+        admin
+            .post(
+                "/api/v1/operators",
+                json!({"email": "p@example.com", "name": "P", "role": "operator", "password": "short"})
+            )
+            .await
+            .0,
+        422
+    );
 
     let (status, _) = olga.post("/api/v1/logout", json!({})).await;
     assert_eq!(status, 204);
@@ -61,12 +80,7 @@ async fn bearer_tokens_and_status_changes() {
     let (status, t) = admin.post("/api/v1/me/tokens", json!({"name": "crm"})).await;
     assert_eq!(status, 201);
     let token = t["token"].as_str().unwrap();
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/v1/me", app.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let res = reqwest::Client::new().get(format!("{}/api/v1/me", app.base)).bearer_auth(token).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let bad = reqwest::Client::new().get(format!("{}/api/v1/me", app.base)).bearer_auth("nope").send().await.unwrap();
     assert_eq!(bad.status(), 401);

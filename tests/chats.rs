@@ -52,7 +52,10 @@ async fn transfer_leaves_a_note_and_tells_the_receiving_operator() {
     let mut olga_events = olga.events(0).await;
 
     let (status, moved) = admin
-        .post(&format!("/api/v1/chats/{chat}/transfer"), json!({"operator_id": olga.id, "comment": "Refunds are yours"}))
+        .post(
+            &format!("/api/v1/chats/{chat}/transfer"),
+            json!({"operator_id": olga.id, "comment": "Refunds are yours"}),
+        )
         .await;
     assert_eq!(status, 200, "{moved}");
     assert_eq!(moved["assignee"]["id"], olga.id);
@@ -83,12 +86,14 @@ async fn history_pages_backwards_and_replies_go_through_the_chosen_channel() {
     }
     let (_, page1) = admin.get(&format!("/api/v1/chats/{chat}/messages?limit=3")).await;
     assert_eq!(page1["has_more"], true);
-    let texts: Vec<_> = page1["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    let texts: Vec<_> =
+        page1["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(texts, ["message 4", "message 5", "message 6"]);
     let oldest = page1["messages"][0]["id"].as_i64().unwrap();
     let (_, page2) = admin.get(&format!("/api/v1/chats/{chat}/messages?limit=3&before={oldest}")).await;
     assert_eq!(page2["messages"][0]["text"], "message 1");
-    let (_, page3) = admin.get(&format!("/api/v1/chats/{chat}/messages?limit=3&before={}", page2["messages"][0]["id"])).await;
+    let (_, page3) =
+        admin.get(&format!("/api/v1/chats/{chat}/messages?limit=3&before={}", page2["messages"][0]["id"])).await;
     assert_eq!(page3["has_more"], false);
     assert_eq!(page3["messages"].as_array().unwrap().len(), 1);
 
@@ -98,7 +103,10 @@ async fn history_pages_backwards_and_replies_go_through_the_chosen_channel() {
     let (status, _) = admin.put(&format!("/api/v1/chats/{chat}/channel"), json!({"channel_id": 999})).await;
     assert_eq!(status, 422, "a channel the contact is not on");
     let (status, m) = admin
-        .post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "via the chosen channel", "channel_id": channel.id}))
+        .post(
+            &format!("/api/v1/chats/{chat}/messages"),
+            json!({"text": "via the chosen channel", "channel_id": channel.id}),
+        )
         .await;
     assert_eq!(status, 201);
     assert_eq!(m["channel"]["id"], channel.id);

@@ -41,11 +41,19 @@ async fn edits_duplicates_merge_and_undo() {
 
     // Same phone written two ways, and the same email in another case.
     let (status, edited) = admin
-        .patch(&format!("/api/v1/contacts/{left}"), json!({"phone": "+44 20 7946 0958", "tags": ["vip"], "attributes": {"plan": "gold"}}))
+        .patch(
+            &format!("/api/v1/contacts/{left}"),
+            json!({"phone": "+44 20 7946 0958", "tags": ["vip"], "attributes": {"plan": "gold"}}),
+        )
         .await;
     assert_eq!(status, 200, "{edited}");
     assert_eq!(edited["tags"], json!(["vip"]));
-    admin.patch(&format!("/api/v1/contacts/{right}"), json!({"phone": "00442079460958", "email": "Right@Example.com", "last_name": "Smith"})).await;
+    admin
+        .patch(
+            &format!("/api/v1/contacts/{right}"),
+            json!({"phone": "00442079460958", "email": "Right@Example.com", "last_name": "Smith"}),
+        )
+        .await;
     let (status, _) = admin.patch(&format!("/api/v1/contacts/{right}"), json!({"email": "not-an-email"})).await;
     assert_eq!(status, 422);
 

@@ -39,7 +39,8 @@ async fn a_closed_chat_reopens_with_its_whole_history_and_a_new_conversation() {
     let fake = FakeReceiver::start().await;
     let channel = app.webhook_channel(&admin, &fake).await;
     let chat_id = channel.text("bob", "b-1", "first question").await["chat_id"].as_i64().unwrap();
-    let conversation_1 = admin.get(&format!("/api/v1/chats/{chat_id}/messages")).await.1["messages"][0]["conversation_id"].clone();
+    let conversation_1 =
+        admin.get(&format!("/api/v1/chats/{chat_id}/messages")).await.1["messages"][0]["conversation_id"].clone();
 
     let (status, closed) = admin.post(&format!("/api/v1/chats/{chat_id}/close"), json!({})).await;
     assert_eq!(status, 200);
@@ -69,7 +70,8 @@ async fn an_edit_updates_the_stored_message() {
     let channel = app.webhook_channel(&admin, &fake).await;
     let chat_id = channel.text("carol", "c-1", "helo").await["chat_id"].as_i64().unwrap();
     let mut events = admin.events(0).await;
-    let (status, _) = channel.inbound(json!({"user_id": "carol", "message_id": "c-1", "text": "hello", "edited": true})).await;
+    let (status, _) =
+        channel.inbound(json!({"user_id": "carol", "message_id": "c-1", "text": "hello", "edited": true})).await;
     assert_eq!(status, 200);
     let e = events.wait_for("message.updated", |e| e["chat_id"] == chat_id).await;
     assert_eq!(e["data"]["message"]["text"], "hello");

@@ -10,9 +10,7 @@ const OPENAPI: &str = include_str!("../src/http/openapi.json");
 const ROUTER: &str = include_str!("../src/http/mod.rs");
 
 /// The HTTP methods an OpenAPI path item may hold, which are also axum's method routers.
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 fn spec() -> Value {
     serde_json::from_str(OPENAPI).expect("src/http/openapi.json is valid JSON")
@@ -97,14 +95,7 @@ fn skip_raw_string(b: &[u8], i: usize) -> usize {
     }
     j += 1; // the opening quote
     while j < b.len() {
-        if b[j] == b'"'
-            && b[j + 1..]
-                .iter()
-                .take(hashes)
-                .filter(|&&c| c == b'#')
-                .count()
-                == hashes
-        {
+        if b[j] == b'"' && b[j + 1..].iter().take(hashes).filter(|&&c| c == b'#').count() == hashes {
             return j + 1 + hashes;
         }
         j += 1;
@@ -227,10 +218,7 @@ fn text(b: &[u8], (s, e): (usize, usize)) -> &str {
 /// The value of a plain string literal such as `"/chats/{id}"`.
 fn string_literal(s: &str) -> String {
     let s = s.trim();
-    assert!(
-        s.starts_with('"') && s.ends_with('"') && s.len() >= 2,
-        "expected a string literal path, found `{s}`"
-    );
+    assert!(s.starts_with('"') && s.ends_with('"') && s.len() >= 2, "expected a string literal path, found `{s}`");
     s[1..s.len() - 1].replace("\\\"", "\"")
 }
 
@@ -332,21 +320,12 @@ fn openapi_path(axum: &str) -> String {
 
 fn join(prefix: &str, path: &str) -> String {
     let prefix = prefix.trim_end_matches('/');
-    if path == "/" && !prefix.is_empty() {
-        prefix.to_owned()
-    } else {
-        format!("{prefix}{path}")
-    }
+    if path == "/" && !prefix.is_empty() { prefix.to_owned() } else { format!("{prefix}{path}") }
 }
 
 /// The byte range of the statement `let NAME = …;` (or `let mut NAME …;`).
 fn let_statement(b: &[u8], name: &str) -> Option<(usize, usize)> {
-    for pat in [
-        format!("let {name} "),
-        format!("let mut {name} "),
-        format!("let {name}="),
-        format!("let {name}:"),
-    ] {
+    for pat in [format!("let {name} "), format!("let mut {name} "), format!("let {name}="), format!("let {name}:")] {
         for at in find_calls(b, &pat) {
             if at > 0 && is_ident(b[at - 1]) {
                 continue;
@@ -386,20 +365,15 @@ fn router_routes(src: &str) -> BTreeSet<(String, String)> {
         };
         let close = matching_close(&b, open);
         let args = split_args(&b, open, close);
-        assert_eq!(
-            args.len(),
-            2,
-            "`.nest(` in src/http/mod.rs should have two arguments"
-        );
+        assert_eq!(args.len(), 2, "`.nest(` in src/http/mod.rs should have two arguments");
         let prefix = string_literal(text(&b, args[0]));
         let router = text(&b, args[1]);
         assert!(
             router.bytes().all(is_ident),
             "`.nest(\"{prefix}\", {router})`: nest a router bound with `let`, so tests/openapi.rs can find its routes"
         );
-        let range = let_statement(&b, router).unwrap_or_else(|| {
-            panic!("cannot find `let {router} = …;` for `.nest(\"{prefix}\", {router})`")
-        });
+        let range = let_statement(&b, router)
+            .unwrap_or_else(|| panic!("cannot find `let {router} = …;` for `.nest(\"{prefix}\", {router})`"));
         nests.push((at, range, prefix));
     }
     let mut routes = BTreeSet::new();
@@ -409,21 +383,10 @@ fn router_routes(src: &str) -> BTreeSet<(String, String)> {
         };
         let close = matching_close(&b, open);
         let args = split_args(&b, open, close);
-        assert_eq!(
-            args.len(),
-            2,
-            "`.route(` at byte {at} of src/http/mod.rs should have two arguments"
-        );
-        let path = join(
-            &prefix_at(&nests, at, 0),
-            &string_literal(text(&b, args[0])),
-        );
+        assert_eq!(args.len(), 2, "`.route(` at byte {at} of src/http/mod.rs should have two arguments");
+        let path = join(&prefix_at(&nests, at, 0), &string_literal(text(&b, args[0])));
         let methods = methods_of(&b, args[1]);
-        assert!(
-            !methods.is_empty(),
-            "no HTTP method found in route {path}: `{}`",
-            text(&b, args[1])
-        );
+        assert!(!methods.is_empty(), "no HTTP method found in route {path}: `{}`", text(&b, args[1]));
         for m in methods {
             routes.insert((openapi_path(&path), m));
         }
@@ -439,9 +402,7 @@ fn prefix_at(nests: &[(usize, (usize, usize), String)], pos: usize, depth: usize
         .iter()
         .filter(|(_, (s, e), _)| *s <= pos && pos < *e)
         .min_by_key(|(_, (s, e), _)| e - s)
-        .map_or_else(String::new, |(call_at, _, prefix)| {
-            join(&prefix_at(nests, *call_at, depth + 1), prefix)
-        })
+        .map_or_else(String::new, |(call_at, _, prefix)| join(&prefix_at(nests, *call_at, depth + 1), prefix))
 }
 
 /// Every `(path, method)` the OpenAPI document describes.
@@ -464,82 +425,40 @@ fn documented(spec: &Value) -> BTreeSet<(String, String)> {
 #[test]
 fn openapi_is_a_3_1_document() {
     let spec = spec();
-    let version = spec["openapi"]
-        .as_str()
-        .expect("an `openapi` version string");
-    assert!(
-        version.starts_with("3.1."),
-        "OpenAPI 3.1 expected, found {version}"
-    );
+    let version = spec["openapi"].as_str().expect("an `openapi` version string");
+    assert!(version.starts_with("3.1."), "OpenAPI 3.1 expected, found {version}");
     assert!(spec["info"]["title"].is_string(), "info.title");
     assert!(spec["info"]["version"].is_string(), "info.version");
-    assert!(
-        spec["paths"].as_object().is_some_and(|p| !p.is_empty()),
-        "paths"
-    );
+    assert!(spec["paths"].as_object().is_some_and(|p| !p.is_empty()), "paths");
     let components = spec["components"].as_object().expect("components");
-    let schemas = components["schemas"]
-        .as_object()
-        .expect("components.schemas");
-    for name in [
-        "Operator", "Chat", "Message", "Contact", "Channel", "Event", "Error",
-    ] {
-        assert!(
-            schemas.contains_key(name),
-            "components.schemas.{name} is missing"
-        );
+    let schemas = components["schemas"].as_object().expect("components.schemas");
+    for name in ["Operator", "Chat", "Message", "Contact", "Channel", "Event", "Error"] {
+        assert!(schemas.contains_key(name), "components.schemas.{name} is missing");
     }
     let error = &schemas["Error"];
-    assert!(
-        error["properties"]["error"]["properties"]["code"].is_object(),
-        "Error is {{error:{{code,message}}}}"
-    );
-    assert!(
-        error["properties"]["error"]["properties"]["message"].is_object(),
-        "Error is {{error:{{code,message}}}}"
-    );
+    assert!(error["properties"]["error"]["properties"]["code"].is_object(), "Error is {{error:{{code,message}}}}");
+    assert!(error["properties"]["error"]["properties"]["message"].is_object(), "Error is {{error:{{code,message}}}}");
 }
 
 #[test]
 fn openapi_declares_cookie_and_bearer_security() {
     let spec = spec();
-    let schemes = spec["components"]["securitySchemes"]
-        .as_object()
-        .expect("securitySchemes");
+    let schemes = spec["components"]["securitySchemes"].as_object().expect("securitySchemes");
     assert!(
-        schemes
-            .values()
-            .any(|s| s["type"] == "apiKey" && s["in"] == "cookie" && s["name"] == "parley_session"),
+        schemes.values().any(|s| s["type"] == "apiKey" && s["in"] == "cookie" && s["name"] == "parley_session"),
         "a cookie scheme named parley_session"
     );
-    assert!(
-        schemes
-            .values()
-            .any(|s| s["type"] == "http" && s["scheme"] == "bearer"),
-        "a bearer scheme"
-    );
+    assert!(schemes.values().any(|s| s["type"] == "http" && s["scheme"] == "bearer"), "a bearer scheme");
     // Every security requirement names a declared scheme.
     let mut requirements: Vec<&Value> = spec["security"].as_array().into_iter().flatten().collect();
     for item in spec["paths"].as_object().unwrap().values() {
         for m in METHODS {
-            requirements.extend(
-                item.get(m)
-                    .and_then(|o| o["security"].as_array())
-                    .into_iter()
-                    .flatten(),
-            );
+            requirements.extend(item.get(m).and_then(|o| o["security"].as_array()).into_iter().flatten());
         }
     }
     for r in requirements {
-        for name in r
-            .as_object()
-            .expect("a security requirement is an object")
-            .keys()
-        {
-            assert!(
-                schemes.contains_key(name),
-                "security requirement names unknown scheme {name}"
-            );
+        for name in r.as_object().expect("a security requirement is an object").keys() {
+            assert!(schemes.contains_key(name), "security requirement names unknown scheme {name}");
         }
     }
 }
@@ -547,30 +466,14 @@ fn openapi_declares_cookie_and_bearer_security() {
 #[test]
 fn every_route_is_documented_and_nothing_else() {
     let routes = router_routes(ROUTER);
-    assert!(
-        routes.len() > 20,
-        "found only {} routes in src/http/mod.rs; is the scanner broken?",
-        routes.len()
-    );
-    assert!(
-        routes.contains(&("/api/v1/chats/{id}/messages".to_owned(), "post".to_owned())),
-        "{routes:?}"
-    );
-    assert!(
-        routes.contains(&("/console/{path}".to_owned(), "get".to_owned())),
-        "{routes:?}"
-    );
+    assert!(routes.len() > 20, "found only {} routes in src/http/mod.rs; is the scanner broken?", routes.len());
+    assert!(routes.contains(&("/api/v1/chats/{id}/messages".to_owned(), "post".to_owned())), "{routes:?}");
+    assert!(routes.contains(&("/console/{path}".to_owned(), "get".to_owned())), "{routes:?}");
     let docs = documented(&spec());
     let undocumented: Vec<_> = routes.difference(&docs).collect();
     let unrouted: Vec<_> = docs.difference(&routes).collect();
-    assert!(
-        undocumented.is_empty(),
-        "routes in src/http/mod.rs missing from src/http/openapi.json: {undocumented:?}"
-    );
-    assert!(
-        unrouted.is_empty(),
-        "src/http/openapi.json documents routes src/http/mod.rs does not have: {unrouted:?}"
-    );
+    assert!(undocumented.is_empty(), "routes in src/http/mod.rs missing from src/http/openapi.json: {undocumented:?}");
+    assert!(unrouted.is_empty(), "src/http/openapi.json documents routes src/http/mod.rs does not have: {unrouted:?}");
 }
 
 #[test]
@@ -585,9 +488,7 @@ fn every_operation_is_complete() {
             .collect();
         for m in METHODS {
             let Some(op) = item.get(m) else { continue };
-            let responses = op["responses"]
-                .as_object()
-                .unwrap_or_else(|| panic!("{m} {path} has no responses"));
+            let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{m} {path} has no responses"));
             assert!(!responses.is_empty(), "{m} {path} has no responses");
             if let Some(id) = op["operationId"].as_str() {
                 assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
@@ -600,11 +501,8 @@ fn every_operation_is_complete() {
                 .chain(op["parameters"].as_array().into_iter().flatten())
                 .map(|p| resolve(&spec, p))
                 .collect();
-            let declared: BTreeSet<String> = params
-                .iter()
-                .filter(|p| p["in"] == "path")
-                .map(|p| p["name"].as_str().unwrap().to_owned())
-                .collect();
+            let declared: BTreeSet<String> =
+                params.iter().filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap().to_owned()).collect();
             assert_eq!(templated, declared, "path parameters of {m} {path}");
             // Error responses of the API use the Error schema.
             if path.starts_with("/api/v1/") {
@@ -612,16 +510,12 @@ fn every_operation_is_complete() {
                     if status.starts_with('4') {
                         let r = resolve(&spec, r);
                         assert_eq!(
-                            r["content"]["application/json"]["schema"]["$ref"],
-                            "#/components/schemas/Error",
+                            r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error",
                             "{m} {path} {status} should use the Error schema"
                         );
                     }
                 }
-                let secured = op
-                    .get("security")
-                    .or(spec.get("security"))
-                    .and_then(Value::as_array);
+                let secured = op.get("security").or(spec.get("security")).and_then(Value::as_array);
                 let public = [
                     "/api/v1/login",
                     "/api/v1/logout",
@@ -634,10 +528,7 @@ fn every_operation_is_complete() {
                         secured.is_some_and(|s| !s.is_empty()),
                         "{m} {path} should require a session or bearer token"
                     );
-                    assert!(
-                        responses.contains_key("401"),
-                        "{m} {path} should document 401"
-                    );
+                    assert!(responses.contains_key("401"), "{m} {path} should document 401");
                 }
             }
         }
@@ -663,18 +554,14 @@ fn every_reference_resolves() {
     walk(&spec, &mut refs);
     assert!(!refs.is_empty());
     for r in refs {
-        let pointer = r
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("only local references expected: {r}"));
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("only local references expected: {r}"));
         assert!(spec.pointer(pointer).is_some(), "{r} does not resolve");
     }
 }
 
 fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
     match v["$ref"].as_str() {
-        Some(r) => spec
-            .pointer(r.trim_start_matches('#'))
-            .unwrap_or_else(|| panic!("{r} does not resolve")),
+        Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("{r} does not resolve")),
         None => v,
     }
 }
@@ -704,12 +591,10 @@ fn scanner_survives_rustfmt_wrapping_comments_and_nesting() {
         }
     "#;
     let got: BTreeMap<String, Vec<String>> =
-        router_routes(src)
-            .into_iter()
-            .fold(BTreeMap::new(), |mut m, (p, meth)| {
-                m.entry(p).or_default().push(meth);
-                m
-            });
+        router_routes(src).into_iter().fold(BTreeMap::new(), |mut m, (p, meth)| {
+            m.entry(p).or_default().push(meth);
+            m
+        });
     let want: BTreeMap<String, Vec<String>> = [
         ("/", vec!["get"]),
         ("/api/v1/chats/{id}/messages", vec!["get", "post"]),

@@ -14,7 +14,8 @@ async fn a_reply_is_queued_then_sent_through_the_channel() {
     let chat_id = channel.text("dave", "d-1", "hi").await["chat_id"].as_i64().unwrap();
     let mut events = admin.events(0).await;
 
-    let (status, message) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "Hello Dave!"})).await;
+    let (status, message) =
+        admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "Hello Dave!"})).await;
     assert_eq!(status, 201, "{message}");
     assert_eq!(message["state"], "queued");
     assert_eq!(message["author"]["name"], "Ada Admin");
@@ -69,7 +70,8 @@ async fn a_permanent_refusal_fails_at_once_with_the_reason() {
     let chat_id = channel.text("gina", "g-1", "hi").await["chat_id"].as_i64().unwrap();
     fake.answer_with(&[(410, None)]);
     let mut events = admin.events(0).await;
-    let (_, message) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "are you there?"})).await;
+    let (_, message) =
+        admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "are you there?"})).await;
     let failed = events.wait_for("message.updated", |e| e["data"]["message"]["id"] == message["id"]).await;
     assert_eq!(failed["data"]["message"]["state"], "failed");
     assert!(failed["data"]["message"]["failure_reason"].as_str().unwrap().contains("410"));
@@ -88,7 +90,8 @@ async fn a_restart_keeps_everything_and_sends_what_was_queued() {
     let chat_id = channel.text("hank", "h-1", "hi").await["chat_id"].as_i64().unwrap();
     // The receiver is down: the reply waits an hour for its next attempt.
     fake.answer_with(&[(503, None)]);
-    let (_, message) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "queued across a restart"})).await;
+    let (_, message) =
+        admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "queued across a restart"})).await;
     fake.wait_attempts(1).await;
 
     let app = app.restart().await;

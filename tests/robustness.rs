@@ -37,7 +37,13 @@ async fn malformed_unknown_and_oversized_input_get_clear_errors() {
     assert_eq!((status, e["error"]["code"].as_str()), (404, Some("not_found")));
     assert_eq!(admin.get("/api/v1/chats?status=maybe").await.0, 422);
     assert_eq!(admin.post("/api/v1/channels", json!({"kind": "pigeon", "name": "x"})).await.0, 422);
-    assert_eq!(admin.post("/api/v1/channels", json!({"kind": "webhook", "name": "x", "settings": {"secret": "short"}})).await.0, 422);
+    assert_eq!(
+        admin
+            .post("/api/v1/channels", json!({"kind": "webhook", "name": "x", "settings": {"secret": "short"}}))
+            .await
+            .0,
+        422
+    );
 
     let (_, history) = admin.get(&path).await;
     assert_eq!(history["messages"].as_array().unwrap().len(), 1, "nothing was stored");

@@ -92,7 +92,8 @@ async fn a_visitor_and_an_operator_talk_live_both_ways() {
 
     admin.post(&format!("/api/v1/chats/{chat}/typing"), json!({})).await;
     visitor.wait("typing").await;
-    let (_, reply) = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "Hi! How can I help?"})).await;
+    let (_, reply) =
+        admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "Hi! How can I help?"})).await;
     let pushed = visitor.wait("message").await;
     assert_eq!(pushed["message"]["text"], "Hi! How can I help?");
     assert_eq!(pushed["message"]["direction"], "out");
@@ -160,13 +161,20 @@ async fn forged_tokens_foreign_origins_and_bad_frames_are_refused_and_change_not
 
     // Another widget channel does not accept Alice's token.
     let (_, other) = admin
-        .post("/api/v1/channels", json!({"kind": "widget", "name": "Shop", "settings": {"allowed_origins": ["https://shop.example"]}}))
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "widget", "name": "Shop", "settings": {"allowed_origins": ["https://shop.example"]}}),
+        )
         .await;
     let other_key = other["key"].as_str().unwrap();
-    let foreign = Visitor::connect_from(&app, &format!("channel={other_key}&token={alice_token}"), Some("https://shop.example")).await.unwrap();
+    let foreign =
+        Visitor::connect_from(&app, &format!("channel={other_key}&token={alice_token}"), Some("https://shop.example"))
+            .await
+            .unwrap();
     assert_eq!(foreign.hello["code"], "bad_token");
     // A page on another origin gets no widget.
-    let err = Visitor::connect_from(&app, &format!("channel={other_key}"), Some("https://evil.example")).await.err().unwrap();
+    let err =
+        Visitor::connect_from(&app, &format!("channel={other_key}"), Some("https://evil.example")).await.err().unwrap();
     assert!(err.contains("403"), "{err}");
     let res = reqwest::Client::new()
         .get(format!("{}/widget/config?channel={other_key}", app.base))
@@ -246,7 +254,8 @@ async fn the_widget_knows_when_operators_are_online_and_new_visitors_are_limited
     let app = spawn_app_with(|c| c.widget.new_visitors_per_minute = 3).await;
     let admin = app.admin().await;
     let (_, key) = widget_key(&admin).await;
-    let config: Value = reqwest::get(format!("{}/widget/config?channel={key}", app.base)).await.unwrap().json().await.unwrap();
+    let config: Value =
+        reqwest::get(format!("{}/widget/config?channel={key}", app.base)).await.unwrap().json().await.unwrap();
     assert_eq!(config["online"], false);
     assert!(config["offline_text"].as_str().unwrap().len() > 10);
 

@@ -50,10 +50,9 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
 pub async fn operator_for(app: &App, token: Option<String>) -> ApiResult<Operator> {
     let token = token.ok_or_else(|| ApiError::from(Error::Unauthorized("log in first".into())))?;
     let now = app.now();
-    app.store
-        .read(move |db| sessions::lookup(db, &token, now))
-        .await?
-        .ok_or_else(|| Error::Unauthorized("the session has expired or the token is unknown; log in again".into()).into())
+    app.store.read(move |db| sessions::lookup(db, &token, now)).await?.ok_or_else(|| {
+        Error::Unauthorized("the session has expired or the token is unknown; log in again".into()).into()
+    })
 }
 
 impl FromRequestParts<App> for Auth {
@@ -136,7 +135,11 @@ pub struct SetStatus {
     status: Status,
 }
 
-pub async fn set_status(State(app): State<App>, auth: Auth, AppJson(body): AppJson<SetStatus>) -> ApiResult<axum::Json<Json>> {
+pub async fn set_status(
+    State(app): State<App>,
+    auth: Auth,
+    AppJson(body): AppJson<SetStatus>,
+) -> ApiResult<axum::Json<Json>> {
     let (id, now) = (auth.0.id, app.now());
     let op = app.store.write(move |db| operators::set_status(db, id, body.status, now)).await?;
     Ok(axum::Json(op.json()))
@@ -147,7 +150,11 @@ pub struct NewToken {
     name: String,
 }
 
-pub async fn create_token(State(app): State<App>, auth: Auth, AppJson(body): AppJson<NewToken>) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+pub async fn create_token(
+    State(app): State<App>,
+    auth: Auth,
+    AppJson(body): AppJson<NewToken>,
+) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     let (id, now) = (auth.0.id, app.now());
     let token = app
         .store
@@ -179,7 +186,11 @@ pub async fn new_operator(email: &str, name: &str, role: Role, pass: String) -> 
     Ok(NewOperator { email, name, role, password_hash })
 }
 
-pub async fn create_operator(State(app): State<App>, auth: Auth, AppJson(body): AppJson<CreateOperator>) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+pub async fn create_operator(
+    State(app): State<App>,
+    auth: Auth,
+    AppJson(body): AppJson<CreateOperator>,
+) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     auth.admin()?;
     let new = new_operator(&body.email, &body.name, body.role, body.password).await?;
     let now = app.now();

@@ -38,7 +38,11 @@ fn empty_object() -> Json {
     json!({})
 }
 
-pub async fn create(State(app): State<App>, auth: Auth, AppJson(body): AppJson<NewChannel>) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+pub async fn create(
+    State(app): State<App>,
+    auth: Auth,
+    AppJson(body): AppJson<NewChannel>,
+) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     auth.admin()?;
     let connector = app.connectors.get(&body.kind).ok_or_else(|| {
         ApiError::from(crate::error::Error::Invalid(format!(
@@ -65,7 +69,12 @@ pub struct ChannelPatch {
     distribution: Option<bool>,
 }
 
-pub async fn update(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<ChannelPatch>) -> ApiResult<axum::Json<Json>> {
+pub async fn update(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<ChannelPatch>,
+) -> ApiResult<axum::Json<Json>> {
     auth.admin()?;
     let stored = app.store.read(move |db| channels::get(db, id)).await?;
     let connector = app
@@ -82,9 +91,7 @@ pub async fn update(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64
         None => None,
     };
     let distribution = body.distribution;
-    let c = app
-        .store
-        .write(move |db| channels::update(db, id, name.as_deref(), settings.as_ref(), distribution))
-        .await?;
+    let c =
+        app.store.write(move |db| channels::update(db, id, name.as_deref(), settings.as_ref(), distribution)).await?;
     Ok(axum::Json(channels::public_json(&c, connector.secret_settings())))
 }

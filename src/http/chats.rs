@@ -11,7 +11,11 @@ use super::error::{ApiResult, AppJson, AppPath, AppQuery};
 use crate::app::App;
 use crate::inbox::{chats, messages};
 
-pub async fn list(State(app): State<App>, auth: Auth, AppQuery(q): AppQuery<chats::ChatQuery>) -> ApiResult<axum::Json<Json>> {
+pub async fn list(
+    State(app): State<App>,
+    auth: Auth,
+    AppQuery(q): AppQuery<chats::ChatQuery>,
+) -> ApiResult<axum::Json<Json>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| chats::list(db, &viewer, &q)).await?))
 }
@@ -27,7 +31,12 @@ pub struct Page {
     limit: Option<i64>,
 }
 
-pub async fn history(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppQuery(p): AppQuery<Page>) -> ApiResult<axum::Json<Json>> {
+pub async fn history(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppQuery(p): AppQuery<Page>,
+) -> ApiResult<axum::Json<Json>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| messages::history(db, &viewer, id, p.before, p.limit.unwrap_or(50))).await?))
 }
@@ -39,12 +48,15 @@ pub struct Reply {
     channel_id: Option<i64>,
 }
 
-pub async fn reply(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<Reply>) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+pub async fn reply(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Reply>,
+) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     let (viewer, now, max) = (auth.viewer(&app), app.now(), app.config.limits.message_chars);
-    let message = app
-        .store
-        .write(move |db| messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now))
-        .await?;
+    let message =
+        app.store.write(move |db| messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now)).await?;
     app.kick_outbox();
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
@@ -55,7 +67,12 @@ pub struct Note {
     text: String,
 }
 
-pub async fn note(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<Note>) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+pub async fn note(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Note>,
+) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     let message = app.store.write(move |db| messages::note(db, &viewer, id, &body.text, now)).await?;
     Ok((StatusCode::CREATED, axum::Json(message)))
@@ -84,12 +101,15 @@ pub struct Transfer {
     comment: String,
 }
 
-pub async fn transfer(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<Transfer>) -> ApiResult<axum::Json<Json>> {
+pub async fn transfer(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Transfer>,
+) -> ApiResult<axum::Json<Json>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(
-        app.store
-            .write(move |db| chats::transfer(db, &viewer, id, body.operator_id, &body.comment, now))
-            .await?,
+        app.store.write(move |db| chats::transfer(db, &viewer, id, body.operator_id, &body.comment, now)).await?,
     ))
 }
 
@@ -99,7 +119,12 @@ pub struct SetChannel {
     channel_id: i64,
 }
 
-pub async fn set_channel(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<SetChannel>) -> ApiResult<axum::Json<Json>> {
+pub async fn set_channel(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<SetChannel>,
+) -> ApiResult<axum::Json<Json>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::set_channel(db, &viewer, id, body.channel_id, now)).await?))
 }

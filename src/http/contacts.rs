@@ -26,7 +26,12 @@ pub async fn get(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<i64>)
     Ok(axum::Json(app.store.read(move |db| views::contact(db, id)).await?))
 }
 
-pub async fn update(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<i64>, AppJson(patch): AppJson<contacts::ContactPatch>) -> ApiResult<axum::Json<Json>> {
+pub async fn update(
+    State(app): State<App>,
+    _auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(patch): AppJson<contacts::ContactPatch>,
+) -> ApiResult<axum::Json<Json>> {
     let now = app.now();
     Ok(axum::Json(app.store.write(move |db| contacts::update(db, id, patch, now)).await?))
 }
@@ -42,7 +47,12 @@ pub struct Merge {
     source_id: i64,
 }
 
-pub async fn merge(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>, AppJson(body): AppJson<Merge>) -> ApiResult<axum::Json<Json>> {
+pub async fn merge(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+    AppJson(body): AppJson<Merge>,
+) -> ApiResult<axum::Json<Json>> {
     let (op, now) = (auth.0.id, app.now());
     Ok(axum::Json(app.store.write(move |db| merge::merge(db, id, body.source_id, op, now)).await?))
 }
@@ -57,7 +67,11 @@ pub async fn undo_merge(State(app): State<App>, auth: Auth, AppPath(id): AppPath
     Ok(axum::Json(app.store.write(move |db| merge::undo(db, id, now)).await?))
 }
 
-pub async fn search_messages(State(app): State<App>, auth: Auth, AppQuery(s): AppQuery<Search>) -> ApiResult<axum::Json<Json>> {
+pub async fn search_messages(
+    State(app): State<App>,
+    auth: Auth,
+    AppQuery(s): AppQuery<Search>,
+) -> ApiResult<axum::Json<Json>> {
     if s.q.trim().is_empty() {
         return Err(ApiError::bad_request("q is required"));
     }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -20,14 +20,20 @@ const REPLAY_PAGE: i64 = 1000;
 
 #[derive(Deserialize)]
 pub struct Params {
-    #[serde(default)]
-    after: i64,
+    /// Replay events after this id; without it, only live events are sent.
+    after: Option<i64>,
 }
 
-pub async fn subscribe(State(app): State<App>, headers: HeaderMap, AppQuery(p): AppQuery<Params>, ws: WebSocketUpgrade) -> ApiResult<Response> {
+pub async fn subscribe(
+    State(app): State<App>,
+    headers: HeaderMap,
+    AppQuery(p): AppQuery<Params>,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
     let auth = Auth(operator_for(&app, token(&headers)).await?);
     let viewer = auth.viewer(&app);
-    Ok(ws.on_upgrade(move |socket| stream(app, viewer, p.after, socket)))
+    let after = p.after.unwrap_or_else(|| app.store.last_published());
+    Ok(ws.on_upgrade(move |socket| stream(app, viewer, after, socket)))
 }
 
 /// One event as a text frame; the stored JSON is pasted in, not parsed again.
@@ -55,7 +61,9 @@ async fn visible(app: &App, viewer: &Viewer, e: &EventRow) -> bool {
         None => app
             .store
             .read(move |db| -> crate::error::Result<Option<i64>> {
-                Ok(db.query_opt("SELECT assignee_id FROM chats WHERE id = $1", crate::params![chat_id])?.and_then(|r| r.opt_i64(0)))
+                Ok(db
+                    .query_opt("SELECT assignee_id FROM chats WHERE id = $1", crate::params![chat_id])?
+                    .and_then(|r| r.opt_i64(0)))
             })
             .await
             .unwrap_or(None),
@@ -127,7 +135,12 @@ async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
     }
 }
 
-async fn send_ephemeral(app: &App, viewer: &Viewer, socket: &mut WebSocket, f: Arc<serde_json::Value>) -> Result<(), ()> {
+async fn send_ephemeral(
+    app: &App,
+    viewer: &Viewer,
+    socket: &mut WebSocket,
+    f: Arc<serde_json::Value>,
+) -> Result<(), ()> {
     if viewer.sees_own_only() {
         let row = EventRow { id: 0, kind: String::new(), chat_id: f["chat_id"].as_i64(), data: "{}".into(), at_ms: 0 };
         if !visible(app, viewer, &row).await {

@@ -12,7 +12,12 @@ use parley_sdk::WebhookRequest;
 use super::error::{ApiError, ApiResult, AppPath};
 use crate::app::App;
 
-pub async fn receive(State(app): State<App>, AppPath(id): AppPath<i64>, headers: HeaderMap, body: Bytes) -> ApiResult<Response> {
+pub async fn receive(
+    State(app): State<App>,
+    AppPath(id): AppPath<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let stored = app
         .store
         .read(move |db| crate::channels::get(db, id))

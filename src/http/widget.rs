@@ -34,9 +34,7 @@ fn cors(mut res: Response) -> Response {
 
 async fn widget_channel(app: &App, key: String) -> ApiResult<StoredChannel> {
     let found = app.store.read(move |db| crate::channels::by_key(db, &key)).await?;
-    found
-        .filter(|c| c.channel.kind == "widget")
-        .ok_or_else(|| ApiError::not_found("no widget channel has this key"))
+    found.filter(|c| c.channel.kind == "widget").ok_or_else(|| ApiError::not_found("no widget channel has this key"))
 }
 
 /// A page on an origin the channel does not allow gets no widget.
@@ -94,7 +92,11 @@ pub async fn connect(
     }
     let ip = peer.ip();
     let Some(slot) = app.widget_limits.connect(ip) else {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many widget connections from this address"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many widget connections from this address",
+        ));
     };
     // Small buffers: an idle visitor should cost kilobytes, not the default 128 KiB.
     let ws = ws.read_buffer_size(4096).write_buffer_size(4096).max_message_size(MAX_FRAME).max_frame_size(MAX_FRAME);
@@ -112,7 +114,12 @@ pub async fn connect(
 }
 
 /// Who the visitor is: a verified user of the site, the holder of a valid token, or new.
-fn identify(app: &App, channel: &StoredChannel, q: &Connect, ip: IpAddr) -> Result<(String, String), (&'static str, &'static str)> {
+fn identify(
+    app: &App,
+    channel: &StoredChannel,
+    q: &Connect,
+    ip: IpAddr,
+) -> Result<(String, String), (&'static str, &'static str)> {
     let key = channel.channel.setting("token_key").unwrap_or_default();
     let id = channel.channel.id;
     if let (Some(user), Some(hash)) = (&q.user_id, &q.user_hash)
@@ -148,7 +155,14 @@ struct Session {
 }
 
 impl Session {
-    async fn run(app: App, channel: StoredChannel, (token, visitor): (String, String), after: i64, ip: IpAddr, mut socket: WebSocket) {
+    async fn run(
+        app: App,
+        channel: StoredChannel,
+        (token, visitor): (String, String),
+        after: i64,
+        ip: IpAddr,
+        mut socket: WebSocket,
+    ) {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let registration = app.visitors.register(channel.channel.id, &visitor, tx);
         let mut s = Session { app, channel, visitor, state: VisitorState::default(), ip, registration };

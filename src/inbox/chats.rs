@@ -42,6 +42,9 @@ pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
     if q.status != "open" && q.status != "closed" {
         return Err(Error::Invalid("status must be open or closed".into()));
     }
+    // The console opens its event socket with `after` = this id, read before the list:
+    // nothing between the list and the socket is missed, nothing older is replayed.
+    let last_event_id = crate::store::events::last_id(db)?;
     let mut sql = format!("{CHAT_SELECT} WHERE c.status = $1");
     let mut args: Vec<Value> = vec![q.status.clone().into()];
     let mut arg = |sql: &mut String, clause: &str, v: Value| {
@@ -66,18 +69,26 @@ pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
     }
     if let Some(term) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         let term = term.to_lowercase();
-        arg(&mut sql, " AND c.contact_id IN (SELECT contact_id FROM contact_terms WHERE term >= ?", term.clone().into());
+        arg(
+            &mut sql,
+            " AND c.contact_id IN (SELECT contact_id FROM contact_terms WHERE term >= ?",
+            term.clone().into(),
+        );
         arg(&mut sql, " AND term < ?)", format!("{term}\u{10FFFF}").into());
     }
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     arg(&mut sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", limit.into());
     let rows = db.query(&sql, &args)?;
     let chats = views::chats_json(db, &rows)?;
-    Ok(json!({ "chats": chats, "counts": counts(db, viewer)? }))
+    Ok(json!({ "chats": chats, "counts": counts(db, viewer)?, "last_event_id": last_event_id }))
 }
 
 fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
-    let own = if viewer.sees_own_only() { " WHERE (assignee_id IS NULL OR assignee_id = $1)" } else { " WHERE CAST($1 AS BIGINT) IS NOT NULL" };
+    let own = if viewer.sees_own_only() {
+        " WHERE (assignee_id IS NULL OR assignee_id = $1)"
+    } else {
+        " WHERE CAST($1 AS BIGINT) IS NOT NULL"
+    };
     let r = db.query_one(
         &format!(
             "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -137,10 +148,7 @@ pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Js
             params![now, chat_id],
         )?
         .i64(0);
-    db.exec(
-        "UPDATE chats SET status = 'open', conversation_id = $1 WHERE id = $2",
-        params![conversation_id, chat_id],
-    )?;
+    db.exec("UPDATE chats SET status = 'open', conversation_id = $1 WHERE id = $2", params![conversation_id, chat_id])?;
     changed(db, chat_id, now)
 }
 
@@ -158,16 +166,9 @@ pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &s
     let before = get(db, viewer, chat_id)?;
     db.query_opt("SELECT id FROM operators WHERE id = $1", params![to])?
         .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
-    db.exec(
-        "UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3",
-        params![to, now, chat_id],
-    )?;
+    db.exec("UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3", params![to, now, chat_id])?;
     let comment = comment.trim();
-    let note = if comment.is_empty() {
-        None
-    } else {
-        Some(super::messages::note(db, viewer, chat_id, comment, now)?)
-    };
+    let note = if comment.is_empty() { None } else { Some(super::messages::note(db, viewer, chat_id, comment, now)?) };
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
     let chat = views::chat(db, chat_id)?;
     events::append(

@@ -16,8 +16,7 @@ pub fn phone_e164(raw: &str) -> Option<String> {
         return None;
     }
     let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
-    phonenumber::is_valid(&number)
-        .then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+    phonenumber::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
 }
 
 /// An email address case-folded for comparison, if it looks like one.

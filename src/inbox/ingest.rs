@@ -45,10 +45,9 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     if content.is_empty() {
         return Err(Error::Invalid("the message has neither text nor attachments".into()));
     }
-    let payload = inbound
-        .start_payload
-        .as_deref()
-        .filter(|s| s.len() <= MAX_START_PAYLOAD && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+    let payload = inbound.start_payload.as_deref().filter(|s| {
+        s.len() <= MAX_START_PAYLOAD && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
     let (identity_id, contact_id) =
         identity_for(db, inbound.channel_id, &inbound.external_id, &inbound.profile, payload, now)?;
     let chat = open_chat(db, contact_id, inbound.channel_id, now)?;
@@ -110,10 +109,7 @@ pub fn identity_for(
         return Ok((identity_id, contact_id));
     }
     let contact_id = db
-        .query_one(
-            "INSERT INTO contacts (created_at, updated_at) VALUES ($1, $1) RETURNING id",
-            params![now],
-        )?
+        .query_one("INSERT INTO contacts (created_at, updated_at) VALUES ($1, $1) RETURNING id", params![now])?
         .i64(0);
     fill_contact(db, contact_id, p, payload, now)?;
     let identity_id = db
@@ -168,10 +164,8 @@ pub struct OpenedChat {
 
 /// The contact's chat, created or reopened (with a new conversation) as needed.
 pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Result<OpenedChat> {
-    let existing = db.query_opt(
-        "SELECT id, status, conversation_id FROM chats WHERE contact_id = $1",
-        params![contact_id],
-    )?;
+    let existing =
+        db.query_opt("SELECT id, status, conversation_id FROM chats WHERE contact_id = $1", params![contact_id])?;
     let (chat_id, reopened) = match existing {
         Some(r) if r.str(1) == "open" => {
             return Ok(OpenedChat { id: r.i64(0), conversation_id: r.i64(2), opened: false, reopened: false });

@@ -15,7 +15,8 @@ use crate::error::{Error, Result, not_found};
 use crate::params;
 use crate::store::{Db, Row, events};
 
-const CONTACT_FIELDS: &str = "first_name, last_name, username, phone, phone_e164, email, email_lc, tags, attributes, start_payload";
+const CONTACT_FIELDS: &str =
+    "first_name, last_name, username, phone, phone_e164, email, email_lc, tags, attributes, start_payload";
 
 /// What a merge changed, stored in `merges.moved`.
 #[derive(Debug, Serialize, Deserialize)]

@@ -75,10 +75,7 @@ pub fn enqueue(
     now: i64,
 ) -> Result<i64> {
     let chat = db
-        .query_opt(
-            "SELECT contact_id, active_channel_id, conversation_id FROM chats WHERE id = $1",
-            params![chat_id],
-        )?
+        .query_opt("SELECT contact_id, active_channel_id, conversation_id FROM chats WHERE id = $1", params![chat_id])?
         .ok_or_else(|| crate::error::not_found("chat", chat_id))?;
     let channel_id = channel_id
         .or(chat.opt_i64(1))

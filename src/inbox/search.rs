@@ -24,7 +24,11 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Jso
     if words.is_empty() {
         return Ok(json!({ "messages": [] }));
     }
-    let own = if viewer.sees_own_only() { " AND (c.assignee_id IS NULL OR c.assignee_id = $3)" } else { " AND CAST($3 AS BIGINT) IS NOT NULL" };
+    let own = if viewer.sees_own_only() {
+        " AND (c.assignee_id IS NULL OR c.assignee_id = $3)"
+    } else {
+        " AND CAST($3 AS BIGINT) IS NOT NULL"
+    };
     let sql = match db.backend() {
         Backend::Sqlite => format!(
             "SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN chats c ON c.id = m.chat_id \
@@ -47,10 +51,8 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Jso
     if ids.is_empty() {
         return Ok(json!({ "messages": [] }));
     }
-    let rows = db.query(
-        &format!("{MESSAGE_SELECT} WHERE m.id IN ({}) ORDER BY m.id DESC", placeholders(1, ids.len())),
-        &ids,
-    )?;
+    let rows =
+        db.query(&format!("{MESSAGE_SELECT} WHERE m.id IN ({}) ORDER BY m.id DESC", placeholders(1, ids.len())), &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let mut m = views::message_json(r);
@@ -60,7 +62,12 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Jso
             params![r.i64(1)],
         )?;
         m["contact_name"] = json!(views::display_name(
-            name.i64(0), name.opt_str(1), name.opt_str(2), name.opt_str(3), name.opt_str(4), name.opt_str(5)
+            name.i64(0),
+            name.opt_str(1),
+            name.opt_str(2),
+            name.opt_str(3),
+            name.opt_str(4),
+            name.opt_str(5)
         ));
         out.push(m);
     }

@@ -30,20 +30,11 @@ pub fn display_name(
     phone: Option<String>,
     email: Option<String>,
 ) -> String {
-    let full = [first, last]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let full = [first, last].into_iter().flatten().filter(|s| !s.trim().is_empty()).collect::<Vec<_>>().join(" ");
     if !full.is_empty() {
         return full;
     }
-    username
-        .map(|u| format!("@{u}"))
-        .or(phone)
-        .or(email)
-        .unwrap_or_else(|| format!("Visitor #{id}"))
+    username.map(|u| format!("@{u}")).or(phone).or(email).unwrap_or_else(|| format!("Visitor #{id}"))
 }
 
 pub fn channel_ref(id: Option<i64>, kind: Option<String>, name: Option<String>) -> Json {
@@ -58,9 +49,7 @@ fn opt_time(ms: Option<i64>) -> Json {
 }
 
 pub fn message_json(r: &Row) -> Json {
-    let author = r
-        .opt_i64(6)
-        .map_or(Json::Null, |id| json!({"id": id, "name": r.str(7)}));
+    let author = r.opt_i64(6).map_or(Json::Null, |id| json!({"id": id, "name": r.str(7)}));
     let attachments: Json = r.json(12).unwrap_or(Json::Null);
     let buttons: Json = r.json(13).unwrap_or(Json::Null);
     json!({
@@ -89,10 +78,7 @@ pub fn message(db: &mut Db, id: i64) -> Result<Json> {
 
 /// `$start, $start+1, ...` for an `IN (...)` list of `n` values.
 pub fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Chats as JSON, in the order of `rows` (rows from [`CHAT_SELECT`]).
@@ -116,18 +102,12 @@ pub fn chats_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
     );
     let mut channels: std::collections::HashMap<i64, Vec<Json>> = Default::default();
     for r in db.query(&sql, &contact_ids)? {
-        channels
-            .entry(r.i64(0))
-            .or_default()
-            .push(channel_ref(r.opt_i64(1), r.opt_str(2), r.opt_str(3)));
+        channels.entry(r.i64(0)).or_default().push(channel_ref(r.opt_i64(1), r.opt_str(2), r.opt_str(3)));
     }
     Ok(rows
         .iter()
         .map(|r| {
-            let last_message = r
-                .opt_i64(19)
-                .and_then(|id| last.remove(&id))
-                .unwrap_or(Json::Null);
+            let last_message = r.opt_i64(19).and_then(|id| last.remove(&id)).unwrap_or(Json::Null);
             let chans = channels.get(&r.i64(20)).cloned().unwrap_or_default();
             chat_json(r, last_message, chans)
         })
@@ -136,9 +116,7 @@ pub fn chats_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
 
 fn chat_json(r: &Row, last_message: Json, channels: Vec<Json>) -> Json {
     let contact_id = r.i64(7);
-    let assignee = r
-        .opt_i64(13)
-        .map_or(Json::Null, |id| json!({"id": id, "name": r.str(14), "status": r.str(15)}));
+    let assignee = r.opt_i64(13).map_or(Json::Null, |id| json!({"id": id, "name": r.str(14), "status": r.str(15)}));
     json!({
         "id": r.i64(0),
         "status": r.str(1),
@@ -217,10 +195,7 @@ pub fn contacts_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
 
 pub fn contact(db: &mut Db, id: i64) -> Result<Json> {
     let row = db
-        .query_opt(
-            &format!("{CONTACT_SELECT} WHERE ct.id = $1 AND ct.merged_into IS NULL"),
-            &[id.into()],
-        )?
+        .query_opt(&format!("{CONTACT_SELECT} WHERE ct.id = $1 AND ct.merged_into IS NULL"), &[id.into()])?
         .ok_or_else(|| crate::error::not_found("contact", id))?;
     Ok(contacts_json(db, &[row])?.remove(0))
 }

@@ -1,9 +1,9 @@
 //! Password hashing with argon2id. Hashing is slow on purpose: callers run it on a
 //! blocking thread, never on the async runtime.
 
+use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use rand::RngCore;
-use argon2::Argon2;
 
 use crate::error::{Error, Result};
 
@@ -27,9 +27,7 @@ pub fn hash(password: &str) -> Result<String> {
 }
 
 pub fn verify(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// A real hash of nothing in particular, verified against when the email is unknown

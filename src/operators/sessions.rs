@@ -28,7 +28,14 @@ pub enum Kind {
 }
 
 /// Creates a session or token and returns the token (shown once, never stored).
-pub fn create(db: &mut Db, operator_id: i64, kind: Kind, name: Option<&str>, expires_at: Option<i64>, now: i64) -> Result<String> {
+pub fn create(
+    db: &mut Db,
+    operator_id: i64,
+    kind: Kind,
+    name: Option<&str>,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<String> {
     let token = random_token();
     db.exec(
         "INSERT INTO sessions (token_hash, operator_id, kind, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -16,20 +16,15 @@ pub struct PgConn {
 
 impl PgConn {
     pub fn new(client: postgres::Client) -> Self {
-        Self {
-            client,
-            statements: HashMap::new(),
-        }
+        Self { client, statements: HashMap::new() }
     }
 
     fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
-        let st = self
-            .client
-            .prepare(sql)
-            .map_err(|e| StoreError::Postgres(format!("{} in: {sql}", StoreError::from(e))))?;
+        let st =
+            self.client.prepare(sql).map_err(|e| StoreError::Postgres(format!("{} in: {sql}", StoreError::from(e))))?;
         self.statements.insert(sql.to_owned(), st.clone());
         Ok(st)
     }
@@ -50,10 +45,7 @@ pub struct Db<'c> {
 
 impl<'c> Db<'c> {
     pub(crate) fn new(conn: Conn<'c>) -> Self {
-        Self {
-            conn,
-            appended: Vec::new(),
-        }
+        Self { conn, appended: Vec::new() }
     }
 
     pub fn backend(&self) -> Backend {
@@ -97,10 +89,7 @@ impl<'c> Db<'c> {
             Conn::Pg(pg) => {
                 let st = pg.statement(sql)?;
                 let rows = pg.client.query(&st, &pg_params(params))?;
-                Ok(rows
-                    .iter()
-                    .map(|r| Row((0..r.len()).map(|i| r.get::<_, Value>(i)).collect()))
-                    .collect())
+                Ok(rows.iter().map(|r| Row((0..r.len()).map(|i| r.get::<_, Value>(i)).collect())).collect())
             }
         }
     }
@@ -126,10 +115,7 @@ impl<'c> Db<'c> {
 }
 
 fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
-    params
-        .iter()
-        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-        .collect()
+    params.iter().map(|p| p as &(dyn postgres::types::ToSql + Sync)).collect()
 }
 
 /// `$1` → `?1`: SQLite numbers `$NAME` parameters in order of first appearance,
@@ -169,9 +155,7 @@ impl rusqlite::types::FromSql for Value {
             ValueRef::Null => Value::Null,
             ValueRef::Integer(i) => Value::Int(i),
             ValueRef::Real(f) => Value::Real(f),
-            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                Value::Text(String::from_utf8_lossy(t).into_owned())
-            }
+            ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         })
     }
 }
@@ -182,10 +166,7 @@ mod tests {
 
     #[test]
     fn numbered_placeholders_keep_their_numbers() {
-        assert_eq!(
-            sqlite_sql("SELECT $2, $1, '$x', $10"),
-            "SELECT ?2, ?1, '$x', ?10"
-        );
+        assert_eq!(sqlite_sql("SELECT $2, $1, '$x', $10"), "SELECT ?2, ?1, '$x', ?10");
         assert_eq!(sqlite_sql("SELECT 1"), "SELECT 1");
     }
 }

@@ -31,13 +31,7 @@ pub fn append(
             params![kind, chat_id, data.as_str(), now_ms],
         )?
         .i64(0);
-    db.appended.push(EventRow {
-        id,
-        kind: kind.to_owned(),
-        chat_id,
-        data,
-        at_ms: now_ms,
-    });
+    db.appended.push(EventRow { id, kind: kind.to_owned(), chat_id, data, at_ms: now_ms });
     Ok(id)
 }
 
@@ -49,19 +43,11 @@ pub fn after(db: &mut Db, after: i64, limit: i64) -> Result<Vec<EventRow>, Store
     )?;
     Ok(rows
         .into_iter()
-        .map(|r| EventRow {
-            id: r.i64(0),
-            kind: r.str(1),
-            chat_id: r.opt_i64(2),
-            data: r.str(3),
-            at_ms: r.i64(4),
-        })
+        .map(|r| EventRow { id: r.i64(0), kind: r.str(1), chat_id: r.opt_i64(2), data: r.str(3), at_ms: r.i64(4) })
         .collect())
 }
 
 /// The newest event id, 0 when there is none.
 pub fn last_id(db: &mut Db) -> Result<i64, StoreError> {
-    Ok(db
-        .query_one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?
-        .i64(0))
+    Ok(db.query_one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?.i64(0))
 }

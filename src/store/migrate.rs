@@ -28,11 +28,7 @@ fn apply(db: &mut Db) -> Result<(), StoreError> {
         "CREATE TABLE IF NOT EXISTS parley_migrations (
             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )?;
-    let done: Vec<i64> = db
-        .query("SELECT version FROM parley_migrations", &[])?
-        .iter()
-        .map(|r| r.i64(0))
-        .collect();
+    let done: Vec<i64> = db.query("SELECT version FROM parley_migrations", &[])?.iter().map(|r| r.i64(0)).collect();
     for (version, name, sqlite, pg) in MIGRATIONS {
         if done.contains(version) {
             continue;

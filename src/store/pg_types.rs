@@ -6,8 +6,8 @@
 
 use std::error::Error;
 
-use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use postgres::types::private::BytesMut;
+use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 
 use super::Value;
 

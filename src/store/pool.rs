@@ -46,9 +46,7 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::Open(format!(
-                "unknown database URL {url:?}: use sqlite://PATH or postgres://..."
-            )));
+            return Err(StoreError::Open(format!("unknown database URL {url:?}: use sqlite://PATH or postgres://...")));
         };
         let (events, _) = broadcast::channel(8192);
         let (writer, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
@@ -60,14 +58,8 @@ impl Store {
                 let path = sqlite_path(url)?;
                 let conn = open_sqlite(&path, false)?;
                 migrate::run(&mut Db::new(Conn::Sqlite(&conn)))?;
-                last_published.store(
-                    events::last_id(&mut Db::new(Conn::Sqlite(&conn)))?,
-                    Ordering::SeqCst,
-                );
-                let publish = Publisher {
-                    events: events.clone(),
-                    last: last_published.clone(),
-                };
+                last_published.store(events::last_id(&mut Db::new(Conn::Sqlite(&conn)))?, Ordering::SeqCst);
+                let publish = Publisher { events: events.clone(), last: last_published.clone() };
                 spawn("parley-writer", move || {
                     write_loop(write_rx, |f| f(&mut Db::new(Conn::Sqlite(&conn))), Some(publish));
                 });
@@ -86,10 +78,7 @@ impl Store {
                     .map_err(|e| StoreError::Open(format!("bad PostgreSQL URL: {e}")))?;
                 let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
                 migrate::run(&mut Db::new(Conn::Pg(&mut pg)))?;
-                last_published.store(
-                    events::last_id(&mut Db::new(Conn::Pg(&mut pg)))?,
-                    Ordering::SeqCst,
-                );
+                last_published.store(events::last_id(&mut Db::new(Conn::Pg(&mut pg)))?, Ordering::SeqCst);
                 spawn("parley-writer", move || {
                     write_loop(write_rx, |f| f(&mut Db::new(Conn::Pg(&mut pg))), None);
                 });
@@ -103,22 +92,11 @@ impl Store {
                     });
                 }
                 let listener = PgConn::new(config.connect(postgres::NoTls)?);
-                let publish = Publisher {
-                    events: events.clone(),
-                    last: last_published.clone(),
-                };
+                let publish = Publisher { events: events.clone(), last: last_published.clone() };
                 spawn("parley-listener", move || listen_loop(listener, publish));
             }
         }
-        Ok(Store {
-            inner: Arc::new(Inner {
-                backend,
-                writer,
-                readers: readers_tx,
-                events,
-                last_published,
-            }),
-        })
+        Ok(Store { inner: Arc::new(Inner { backend, writer, readers: readers_tx, events, last_published }) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -137,10 +115,7 @@ impl Store {
 
     /// Runs `job` in a write transaction; returns its result once committed.
     /// An `Err` from the job rolls back only what the job did.
-    pub async fn write<T, E>(
-        &self,
-        job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    pub async fn write<T, E>(&self, job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -157,18 +132,12 @@ impl Store {
             });
             (ok, deliver)
         });
-        self.inner
-            .writer
-            .send(boxed)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.inner.writer.send(boxed).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
     /// Runs `job` on a reader connection.
-    pub async fn read<T, E>(
-        &self,
-        job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    pub async fn read<T, E>(&self, job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -177,10 +146,7 @@ impl Store {
         let boxed: ReadJob = Box::new(move |db| {
             let _ = tx.send(job(db));
         });
-        self.inner
-            .readers
-            .send(boxed)
-            .map_err(|_| E::from(StoreError::Closed))?;
+        self.inner.readers.send(boxed).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 }
@@ -204,11 +170,7 @@ impl Publisher {
 
 /// The group-commit loop: take every queued job, run each in a savepoint inside one
 /// transaction, commit once, then answer every caller.
-fn write_loop(
-    rx: Receiver<WriteJob>,
-    mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)),
-    publisher: Option<Publisher>,
-) {
+fn write_loop(rx: Receiver<WriteJob>, mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)), publisher: Option<Publisher>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -239,16 +201,10 @@ fn write_loop(
 
 /// One transaction for the whole batch. A lone job needs no savepoint: if it fails,
 /// the transaction is rolled back instead of committed.
-fn run_batch(
-    db: &mut Db,
-    batch: &mut Vec<WriteJob>,
-    delivers: &mut Vec<Deliver>,
-) -> Result<(), StoreError> {
+fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>) -> Result<(), StoreError> {
     match db.backend() {
         Backend::Sqlite => db.batch("BEGIN IMMEDIATE")?,
-        Backend::Postgres => db.batch(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"
-        ))?,
+        Backend::Postgres => db.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?,
     }
     if batch.len() == 1 {
         let (ok, deliver) = (batch.remove(0))(db);
@@ -304,10 +260,7 @@ fn listen_loop(mut pg: PgConn, publisher: Publisher) {
 }
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(f)
-        .expect("the OS refused to start a store thread");
+    std::thread::Builder::new().name(name.to_owned()).spawn(f).expect("the OS refused to start a store thread");
 }
 
 /// `sqlite://data/parley.db` → `data/parley.db`; `sqlite:///abs/x.db` → `/abs/x.db`.
@@ -322,8 +275,7 @@ fn sqlite_path(url: &str) -> Result<String, StoreError> {
 
 fn open_sqlite(path: &str, read_only: bool) -> Result<rusqlite::Connection, StoreError> {
     if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
     }
     let conn = rusqlite::Connection::open(path)?;
     // FULL costs almost nothing with group commit and makes "acknowledged" mean "on disk".

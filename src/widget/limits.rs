@@ -97,7 +97,8 @@ mod tests {
 
     #[test]
     fn limits_reset_each_minute_and_slots_free_on_drop() {
-        let l = WidgetLimits::new(&Widget { new_visitors_per_minute: 2, messages_per_minute: 1, connections_per_ip: 1 });
+        let l =
+            WidgetLimits::new(&Widget { new_visitors_per_minute: 2, messages_per_minute: 1, connections_per_ip: 1 });
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(l.new_visitor(ip, 0) && l.new_visitor(ip, 1));
         assert!(!l.new_visitor(ip, 2));

@@ -28,10 +28,7 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.direction, m.author_kind, o.name, m
 
 fn message_from(r: &Row) -> WidgetMessage {
     let direction = r.str(1);
-    let client_id = r
-        .opt_str(6)
-        .filter(|_| direction == "in")
-        .and_then(|p| p.strip_prefix("c:").map(str::to_owned));
+    let client_id = r.opt_str(6).filter(|_| direction == "in").and_then(|p| p.strip_prefix("c:").map(str::to_owned));
     WidgetMessage {
         id: r.i64(0),
         author_kind: r.str(2),

@@ -70,7 +70,13 @@ impl Session {
 
     /// A POST with a raw body and content type, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
-        let res = self.request(reqwest::Method::POST, path).header("content-type", content_type).body(body).send().await.unwrap();
+        let res = self
+            .request(reqwest::Method::POST, path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
         Self::json(res).await
     }
 

@@ -129,7 +129,10 @@ impl TestApp {
     pub async fn operator(&self, admin: &Session, name: &str) -> Session {
         let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
         let (status, _) = admin
-            .post("/api/v1/operators", json!({"email": email, "name": name, "role": "operator", "password": "operator pass"}))
+            .post(
+                "/api/v1/operators",
+                json!({"email": email, "name": name, "role": "operator", "password": "operator pass"}),
+            )
             .await;
         assert_eq!(status, 201);
         self.login(&email, "operator pass").await
@@ -145,7 +148,10 @@ impl TestApp {
     pub async fn webhook_channel(&self, admin: &Session, fake: &webhook_fake::FakeReceiver) -> WebhookChannel {
         let secret = "0123456789abcdef-secret";
         let (status, body) = admin
-            .post("/api/v1/channels", json!({"kind": "webhook", "name": "Hooks", "settings": {"secret": secret, "url": fake.url()}}))
+            .post(
+                "/api/v1/channels",
+                json!({"kind": "webhook", "name": "Hooks", "settings": {"secret": secret, "url": fake.url()}}),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         WebhookChannel { id: body["id"].as_i64().unwrap(), secret: secret.into(), base: self.base.clone() }
@@ -177,7 +183,8 @@ impl WebhookChannel {
 
     /// A text message from `user` with platform id `id`.
     pub async fn text(&self, user: &str, id: &str, text: &str) -> Value {
-        let (status, body) = self.inbound(json!({"user_id": user, "message_id": id, "text": text, "first_name": user})).await;
+        let (status, body) =
+            self.inbound(json!({"user_id": user, "message_id": id, "text": text, "first_name": user})).await;
         assert_eq!(status, 200, "{body}");
         body
     }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use parley_sdk::{
-    Attachment, Channel, Connector, Content, Hub, HubError, Inbound, InboundKind, Outbound, Profile,
-    SendError, Sent, WebhookRequest, WebhookResponse,
+    Attachment, Channel, Connector, Content, Hub, HubError, Inbound, InboundKind, Outbound, Profile, SendError, Sent,
+    WebhookRequest, WebhookResponse,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -64,10 +64,8 @@ pub struct WebhookConnector {
 
 impl WebhookConnector {
     pub fn new() -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .expect("a default HTTP client builds");
+        let http =
+            reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("a default HTTP client builds");
         Self { http }
     }
 }
@@ -116,7 +114,10 @@ impl Connector for WebhookConnector {
 
     async fn send(&self, channel: &Channel, out: &Outbound) -> Result<Sent, SendError> {
         let Some(url) = channel.setting("url") else {
-            return Err(SendError::Permanent { reason: "this webhook channel has no url to send to".into(), unreachable: false });
+            return Err(SendError::Permanent {
+                reason: "this webhook channel has no url to send to".into(),
+                unreachable: false,
+            });
         };
         let body = json!({
             "message_id": out.message_id,
@@ -145,11 +146,8 @@ impl Connector for WebhookConnector {
             let id = answer.get("id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
             return Ok(Sent { platform_message_id: id });
         }
-        let retry_after = res
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
+        let retry_after =
+            res.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
         let text = res.text().await.unwrap_or_default();
         let reason = format!("{url} answered {status}: {}", text.chars().take(200).collect::<String>());
         match status.as_u16() {
@@ -163,7 +161,10 @@ impl Connector for WebhookConnector {
     async fn handle_webhook(&self, channel: &Channel, request: WebhookRequest, hub: Arc<dyn Hub>) -> WebhookResponse {
         let signature = request.headers.get(SIGNATURE_HEADER).map(String::as_str);
         if !verify(secret(channel), &request.body, signature) {
-            return WebhookResponse::status(401, r#"{"error":{"code":"bad_signature","message":"X-Parley-Signature does not match the body"}}"#);
+            return WebhookResponse::status(
+                401,
+                r#"{"error":{"code":"bad_signature","message":"X-Parley-Signature does not match the body"}}"#,
+            );
         }
         let incoming: Incoming = match serde_json::from_slice(&request.body) {
             Ok(i) => i,
@@ -189,7 +190,9 @@ impl Connector for WebhookConnector {
             start_payload: None,
         };
         match hub.ingest(inbound).await {
-            Ok(r) => WebhookResponse::ok_json(json!({"chat_id": r.chat_id, "message_id": r.message_id, "created": r.created})),
+            Ok(r) => WebhookResponse::ok_json(
+                json!({"chat_id": r.chat_id, "message_id": r.message_id, "created": r.created}),
+            ),
             Err(HubError::Rejected(m)) => {
                 WebhookResponse::status(422, json!({"error": {"code": "invalid", "message": m}}).to_string())
             }

@@ -18,7 +18,13 @@ pub use token::{new_visitor_id, sign_visitor, verify_user, verify_visitor};
 
 /// Each open widget tab, by (channel id, visitor id).
 #[derive(Clone, Default)]
-pub struct Visitors(Arc<Mutex<HashMap<(i64, String), Vec<(u64, mpsc::UnboundedSender<String>)>>>>);
+pub struct Visitors(Arc<Mutex<HashMap<VisitorKey, Vec<Tab>>>>);
+
+/// (channel id, visitor id)
+type VisitorKey = (i64, String);
+
+/// One open tab: its socket id and the queue of frames to write to it.
+type Tab = (u64, mpsc::UnboundedSender<String>);
 
 static NEXT_SOCKET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
