@@ -36,6 +36,10 @@ pub struct Inner {
     pub online: tokio::sync::watch::Sender<bool>,
     /// Per-IP limits for the widget.
     pub widget_limits: crate::widget::limits::WidgetLimits,
+    /// Open console event sockets per operator (messenger notifications go to those with none).
+    pub consoles: crate::notify::Consoles,
+    /// Channels' background work (Telegram long polling).
+    pub runners: crate::runners::Runners,
 }
 
 impl Deref for App {
@@ -65,6 +69,8 @@ impl App {
             visitors,
             online: tokio::sync::watch::Sender::new(false),
             widget_limits: crate::widget::limits::WidgetLimits::new(&config.widget),
+            consoles: crate::notify::Consoles::default(),
+            runners: crate::runners::Runners::default(),
             config,
         }))
     }
@@ -119,9 +125,22 @@ struct HubHandle(App);
 #[async_trait]
 impl parley_sdk::Hub for HubHandle {
     async fn ingest(&self, inbound: Inbound) -> Result<Receipt, HubError> {
-        self.0.ingest(inbound).await.map_err(|e| match e {
+        // Link codes and replies to notifications are taken out before ingest.
+        crate::notify::ingest(&self.0, inbound).await.map_err(|e| match e {
             Error::Invalid(m) | Error::NotFound(m) => HubError::Rejected(m),
             other => HubError::Unavailable(other.to_string()),
         })
+    }
+
+    fn webhook_url(&self, channel_id: i64) -> String {
+        format!("{}/hooks/{channel_id}", self.0.config.public_url())
+    }
+
+    fn file_url(&self, channel_id: i64, file_id: &str) -> Option<String> {
+        Some(format!("/api/v1/channels/{channel_id}/files/{file_id}"))
+    }
+
+    async fn try_lock(&self, name: &str) -> Result<Option<parley_sdk::LockGuard>, HubError> {
+        crate::locks::try_lock(&self.0, name).await
     }
 }

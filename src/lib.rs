@@ -9,9 +9,12 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod inbox;
+pub mod locks;
 pub mod metrics;
+pub mod notify;
 pub mod operators;
 pub mod outbox;
+pub mod runners;
 pub mod store;
 pub mod widget;
 
@@ -64,6 +67,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
         .with_context(|| format!("cannot open the database {}", config.database.url))?;
 
     let mut connectors = channels::Connectors::default();
+    connectors.add(Arc::new(parley_telegram::TelegramConnector::new()));
     connectors.add(Arc::new(parley_webhook::WebhookConnector::new()));
     let visitors = parley_widget::Visitors::default();
     connectors.add(Arc::new(parley_widget::WidgetConnector::new(visitors.clone())));
@@ -74,6 +78,8 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
 
     tokio::spawn(outbox::run(app.clone()));
     tokio::spawn(app.clone().watch_presence());
+    tokio::spawn(notify::notifier::run(app.clone()));
+    app.runners.start_all(&app).await?;
     let addr = listener.local_addr()?;
     let router = http::router(app.clone());
     let shutdown = app.shutdown.clone();

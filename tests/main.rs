@@ -12,4 +12,5 @@ mod inbound;
 mod openapi;
 mod outbox;
 mod robustness;
+mod telegram;
 mod widget;

@@ -58,6 +58,7 @@ pub async fn create(
     let settings = connector.prepare_settings(body.settings).await.map_err(crate::error::Error::Invalid)?;
     let (kind, now) = (body.kind, app.now());
     let c = app.store.write(move |db| channels::create(db, &kind, &name, &settings, now)).await?;
+    app.runners.start(&app, c.channel.clone());
     Ok((StatusCode::CREATED, axum::Json(channels::public_json(&c, connector.secret_settings()))))
 }
 
@@ -91,7 +92,11 @@ pub async fn update(
         None => None,
     };
     let distribution = body.distribution;
+    let settings_changed = settings.is_some();
     let c =
         app.store.write(move |db| channels::update(db, id, name.as_deref(), settings.as_ref(), distribution)).await?;
+    if settings_changed {
+        app.runners.start(&app, c.channel.clone());
+    }
     Ok(axum::Json(channels::public_json(&c, connector.secret_settings())))
 }

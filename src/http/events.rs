@@ -96,6 +96,7 @@ async fn replay(app: &App, viewer: &Viewer, socket: &mut WebSocket, mut last: i6
 }
 
 async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
+    let _in_console = app.consoles.connect(viewer.operator_id);
     // Subscribe before replaying, so nothing committed in between is lost.
     let mut live = app.store.subscribe();
     let mut ephemeral = app.ephemeral.subscribe();

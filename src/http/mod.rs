@@ -8,7 +8,9 @@ mod chats;
 mod contacts;
 pub mod error;
 mod events;
+mod files;
 mod hooks;
+mod notify;
 pub mod widget;
 
 use axum::Router;
@@ -29,6 +31,7 @@ pub fn router(app: App) -> Router {
         .route("/me", get(auth::me))
         .route("/me/status", put(auth::set_status))
         .route("/me/tokens", post(auth::create_token))
+        .route("/me/notify/telegram", post(notify::connect).delete(notify::disconnect))
         .route("/operators", get(auth::list_operators).post(auth::create_operator))
         .route("/chats", get(chats::list))
         .route("/chats/{id}", get(chats::get))
@@ -49,6 +52,7 @@ pub fn router(app: App) -> Router {
         .route("/search/messages", get(contacts::search_messages))
         .route("/channels", get(channels::list).post(channels::create))
         .route("/channels/{id}", get(channels::get).patch(channels::update))
+        .route("/channels/{id}/files/{file_id}", get(files::fetch))
         .route("/events", get(events::subscribe))
         .route("/openapi.json", get(assets::openapi))
         .fallback(|| async { ApiError::not_found("no such API route") });

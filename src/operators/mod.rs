@@ -57,6 +57,8 @@ pub struct Operator {
     pub name: String,
     pub role: Role,
     pub status: String,
+    /// Whether the operator linked Telegram for notifications.
+    pub notify_telegram: bool,
 }
 
 impl Operator {
@@ -65,14 +67,18 @@ impl Operator {
     }
 
     pub fn json(&self) -> Json {
-        json!({"id": self.id, "email": self.email, "name": self.name, "role": self.role, "status": self.status})
+        json!({
+            "id": self.id, "email": self.email, "name": self.name, "role": self.role, "status": self.status,
+            "notify": {"telegram": self.notify_telegram},
+        })
     }
 }
 
-const SELECT: &str = "SELECT id, email, name, role, status FROM operators";
+const SELECT: &str = "SELECT id, email, name, role, status, \
+    (SELECT COUNT(*) FROM notify_links l WHERE l.operator_id = operators.id) FROM operators";
 
 fn from_row(r: &Row) -> Operator {
-    Operator { id: r.i64(0), email: r.str(1), name: r.str(2), role: Role::parse(&r.str(3)), status: r.str(4) }
+    Operator { id: r.i64(0), email: r.str(1), name: r.str(2), role: Role::parse(&r.str(3)), status: r.str(4), notify_telegram: r.i64(5) > 0 }
 }
 
 pub fn get(db: &mut Db, id: i64) -> Result<Operator> {

@@ -54,7 +54,8 @@ pub fn create(
 /// The operator a token belongs to, if it is valid now.
 pub fn lookup(db: &mut Db, token: &str, now: i64) -> Result<Option<Operator>> {
     let row = db.query_opt(
-        "SELECT o.id, o.email, o.name, o.role, o.status FROM sessions s JOIN operators o ON o.id = s.operator_id \
+        "SELECT o.id, o.email, o.name, o.role, o.status, \
+         (SELECT COUNT(*) FROM notify_links l WHERE l.operator_id = o.id) FROM sessions s JOIN operators o ON o.id = s.operator_id \
          WHERE s.token_hash = $1 AND (s.expires_at IS NULL OR s.expires_at > $2)",
         params![token_hash(token), now],
     )?;

@@ -4,12 +4,20 @@ use super::{Backend, Db, StoreError};
 use crate::params;
 
 /// (version, name, SQLite text, PostgreSQL text). Versions match across backends.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../../migrations/sqlite/0001_core.sql"),
-    include_str!("../../migrations/postgres/0001_core.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "core",
+        include_str!("../../migrations/sqlite/0001_core.sql"),
+        include_str!("../../migrations/postgres/0001_core.sql"),
+    ),
+    (
+        2,
+        "telegram",
+        include_str!("../../migrations/sqlite/0002_telegram.sql"),
+        include_str!("../../migrations/postgres/0002_telegram.sql"),
+    ),
+];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {
     if db.backend() == Backend::Postgres {

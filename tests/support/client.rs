@@ -68,6 +68,10 @@ impl Session {
         Self::json(self.request(reqwest::Method::PATCH, path).json(&body).send().await.unwrap()).await
     }
 
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        Self::json(self.request(reqwest::Method::DELETE, path).send().await.unwrap()).await
+    }
+
     /// A POST with a raw body and content type, for malformed-input tests.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value) {
         let res = self

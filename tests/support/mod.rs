@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod telegram_fake;
 pub mod webhook_fake;
 
 use std::sync::Arc;

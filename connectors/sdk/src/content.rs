@@ -15,10 +15,7 @@ pub struct Content {
 
 impl Content {
     pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            text: Some(text.into()),
-            ..Self::default()
-        }
+        Self { text: Some(text.into()), ..Self::default() }
     }
 
     pub fn is_empty(&self) -> bool {

@@ -5,17 +5,20 @@
 //! database, the HTTP router or the app state: adding a platform means adding one
 //! crate that depends on this one only.
 
+mod background;
 mod content;
 mod error;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+pub use background::{FileDownload, FileError, LockGuard};
 pub use content::{Attachment, Button, Content};
 pub use error::{HubError, SendError};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+pub use tokio_util::sync::CancellationToken;
 
 /// One configured connection to a platform, as a connector sees it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,10 +34,7 @@ pub struct Channel {
 impl Channel {
     /// A string setting, if present and non-empty.
     pub fn setting(&self, key: &str) -> Option<&str> {
-        self.settings
-            .get(key)
-            .and_then(|v| v.as_str())
-            .filter(|s| !s.is_empty())
+        self.settings.get(key).and_then(|v| v.as_str()).filter(|s| !s.is_empty())
     }
 }
 
@@ -131,10 +131,7 @@ impl WebhookResponse {
         Self::status(200, body.to_string())
     }
     pub fn status(status: u16, body: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: body.into(),
-        }
+        Self { status, body: body.into() }
     }
 }
 
@@ -144,6 +141,21 @@ pub trait Hub: Send + Sync {
     /// Ingests one inbound event. Returns only after it is committed, so a connector
     /// acknowledges the platform only when nothing can be lost.
     async fn ingest(&self, inbound: Inbound) -> Result<Receipt, HubError>;
+
+    /// The address at which the platform reaches `POST /hooks/{channel_id}`.
+    fn webhook_url(&self, channel_id: i64) -> String;
+
+    /// Where an operator opens a file the platform holds (an inbound attachment's
+    /// `file_id`), through [`Connector::fetch_file`]; relative to the console.
+    fn file_url(&self, _channel_id: i64, _file_id: &str) -> Option<String> {
+        None
+    }
+
+    /// Takes the lock called `name` if no node holds it; `Ok(None)` when another node
+    /// does. Work that must run on one node at a time (long polling) holds the guard.
+    async fn try_lock(&self, _name: &str) -> Result<Option<LockGuard>, HubError> {
+        Ok(Some(Box::new(())))
+    }
 }
 
 /// The code for one platform kind.
@@ -154,10 +166,7 @@ pub trait Connector: Send + Sync {
 
     /// Checks and completes a channel's settings before the channel is saved
     /// (e.g. calls the platform to verify a token). Returns the settings to store.
-    async fn prepare_settings(
-        &self,
-        settings: serde_json::Value,
-    ) -> Result<serde_json::Value, String> {
+    async fn prepare_settings(&self, settings: serde_json::Value) -> Result<serde_json::Value, String> {
         Ok(settings)
     }
 
@@ -178,5 +187,15 @@ pub trait Connector: Send + Sync {
         _hub: Arc<dyn Hub>,
     ) -> WebhookResponse {
         WebhookResponse::status(404, "this channel kind takes no webhooks")
+    }
+
+    /// Background work for one channel (e.g. long polling, registering a webhook), from
+    /// launch or the channel's creation until `stop` is cancelled. Most kinds have none.
+    async fn run(&self, _channel: Channel, _hub: Arc<dyn Hub>, _stop: CancellationToken) {}
+
+    /// Fetches a file the platform holds (an inbound attachment's `file_id`), for the
+    /// console's authenticated proxy.
+    async fn fetch_file(&self, _channel: &Channel, _file_id: &str) -> Result<FileDownload, FileError> {
+        Err(FileError::Unsupported)
     }
 }

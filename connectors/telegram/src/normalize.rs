@@ -1,0 +1,243 @@
+//! Telegram updates → [`Inbound`]: pure functions, tested on real-shaped payloads.
+//!
+//! Platform message ids are `{chat_id}:{message_id}` (message ids are only unique per
+//! chat) and `cb:{callback_query_id}` for button presses; ingest dedupes on them, so a
+//! redelivered update is a no-op whatever its `update_id`.
+
+use parley_sdk::{Attachment, Content, Inbound, InboundKind, Profile};
+use serde_json::{Value, json};
+use teloxide::types::{
+    CallbackQuery, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind, MessageKind, Update,
+    UpdateKind, User,
+};
+
+/// What to do with one update.
+#[derive(Debug)]
+pub enum Normalized {
+    Inbound(Inbound),
+    /// A button press: answer the callback query at once, then ingest.
+    Button { callback_id: String, inbound: Inbound },
+    /// Acknowledged and dropped, with the reason for the log.
+    Ignored(String),
+}
+
+pub fn update(channel_id: i64, u: &Update) -> Normalized {
+    match &u.kind {
+        UpdateKind::Message(m) => message(channel_id, m, InboundKind::Message),
+        UpdateKind::EditedMessage(m) => message(channel_id, m, InboundKind::Edit),
+        UpdateKind::CallbackQuery(q) => callback(channel_id, q),
+        UpdateKind::Error(raw) => Normalized::Ignored(format!("update of an unknown kind: {}", keys(raw))),
+        other => Normalized::Ignored(format!("update kind {} is not handled", kind_name(other))),
+    }
+}
+
+fn keys(raw: &Value) -> String {
+    raw.as_object().map(|m| m.keys().cloned().collect::<Vec<_>>().join(",")).unwrap_or_default()
+}
+
+fn kind_name(k: &UpdateKind) -> String {
+    serde_json::to_value(k).ok().as_ref().map(keys).unwrap_or_else(|| "?".into())
+}
+
+/// The platform id of a message: message ids are unique only within a chat.
+pub fn message_key(chat_id: i64, message_id: i32) -> String {
+    format!("{chat_id}:{message_id}")
+}
+
+fn profile(user: Option<&User>) -> Profile {
+    let Some(u) = user else { return Profile::default() };
+    Profile {
+        first_name: Some(u.first_name.clone()).filter(|s| !s.is_empty()),
+        last_name: u.last_name.clone(),
+        username: u.username.clone(),
+        ..Profile::default()
+    }
+}
+
+fn message(channel_id: i64, m: &Message, kind: InboundKind) -> Normalized {
+    if !m.chat.is_private() {
+        return Normalized::Ignored(format!("message in non-private chat {}", m.chat.id));
+    }
+    let MessageKind::Common(common) = &m.kind else {
+        return Normalized::Ignored("a service message".into());
+    };
+    let mut profile = profile(m.from.as_ref());
+    let (text, attachments) = media(&common.media_kind);
+    if let MediaKind::Contact(c) = &common.media_kind
+        && c.contact.user_id.is_some()
+        && c.contact.user_id == m.from.as_ref().map(|u| u.id)
+    {
+        // The contact shared their own number (a "share my phone" button).
+        profile.phone = Some(c.contact.phone_number.clone());
+    }
+    let start_payload = text.as_deref().and_then(start_payload);
+    let reply_to = common.reply_to_message.as_ref().map(|r| message_key(r.chat.id.0, r.id.0));
+    Normalized::Inbound(Inbound {
+        channel_id,
+        external_id: m.chat.id.0.to_string(),
+        platform_message_id: message_key(m.chat.id.0, m.id.0),
+        kind,
+        profile,
+        content: Content { text, attachments, buttons: Vec::new() },
+        reply_to,
+        start_payload,
+    })
+}
+
+/// `/start PAYLOAD` (or `/start@bot PAYLOAD`) → `PAYLOAD`; ingest checks its form.
+pub fn start_payload(text: &str) -> Option<String> {
+    let rest = text.strip_prefix("/start")?;
+    let rest = match rest.strip_prefix('@') {
+        Some(r) => r.split_once(' ').map_or("", |(_, p)| p),
+        None => rest.strip_prefix(' ')?,
+    };
+    Some(rest.trim().to_owned()).filter(|p| !p.is_empty())
+}
+
+fn file(kind: &str, f: &FileMeta, mime: Option<String>, name: Option<String>, extra: Value) -> Attachment {
+    let mut extra = extra;
+    if let Some(map) = extra.as_object_mut() {
+        map.insert("file_unique_id".into(), json!(f.unique_id.0));
+    }
+    Attachment {
+        kind: kind.into(),
+        file_id: Some(f.id.0.clone()),
+        url: None,
+        mime,
+        name,
+        size: (f.size > 0).then_some(u64::from(f.size)),
+        extra,
+    }
+}
+
+fn mime<M: std::fmt::Display>(m: &Option<M>) -> Option<String> {
+    m.as_ref().map(|m| m.to_string())
+}
+
+/// The text (or caption) and the attachments of a message.
+fn media(kind: &MediaKind) -> (Option<String>, Vec<Attachment>) {
+    match kind {
+        MediaKind::Text(t) => (Some(with_hidden_links(&t.text, &t.entities)), Vec::new()),
+        MediaKind::Photo(p) => {
+            let attachments = p
+                .photo
+                .iter()
+                .max_by_key(|s| u64::from(s.width) * u64::from(s.height))
+                .map(|s| file("photo", &s.file, Some("image/jpeg".into()), None, json!({"width": s.width, "height": s.height})))
+                .into_iter()
+                .collect();
+            (p.caption.clone(), attachments)
+        }
+        MediaKind::Document(d) => {
+            let doc = &d.document;
+            (d.caption.clone(), vec![file("document", &doc.file, mime(&doc.mime_type), doc.file_name.clone(), json!({}))])
+        }
+        MediaKind::Video(v) => {
+            let video = &v.video;
+            let extra = json!({"width": video.width, "height": video.height, "duration": video.duration.seconds()});
+            (v.caption.clone(), vec![file("video", &video.file, mime(&video.mime_type), video.file_name.clone(), extra)])
+        }
+        MediaKind::Animation(a) => {
+            let an = &a.animation;
+            let extra = json!({"width": an.width, "height": an.height, "duration": an.duration.seconds()});
+            (a.caption.clone(), vec![file("animation", &an.file, mime(&an.mime_type), an.file_name.clone(), extra)])
+        }
+        MediaKind::Voice(v) => {
+            let extra = json!({"duration": v.voice.duration.seconds()});
+            let mime = mime(&v.voice.mime_type).or(Some("audio/ogg".into()));
+            (v.caption.clone(), vec![file("voice", &v.voice.file, mime, None, extra)])
+        }
+        MediaKind::Audio(a) => {
+            let au = &a.audio;
+            let name = au.file_name.clone().or_else(|| {
+                let parts: Vec<&str> = [au.performer.as_deref(), au.title.as_deref()].into_iter().flatten().collect();
+                (!parts.is_empty()).then(|| parts.join(" – "))
+            });
+            let extra = json!({"duration": au.duration.seconds(), "performer": au.performer, "title": au.title});
+            (a.caption.clone(), vec![file("audio", &au.file, mime(&au.mime_type), name, extra)])
+        }
+        MediaKind::VideoNote(v) => {
+            let extra = json!({"duration": v.video_note.duration.seconds()});
+            (None, vec![file("video_note", &v.video_note.file, Some("video/mp4".into()), None, extra)])
+        }
+        MediaKind::Sticker(s) => {
+            let st = &s.sticker;
+            let mime = if st.flags.is_video {
+                "video/webm"
+            } else if st.flags.is_animated {
+                "application/x-tgsticker"
+            } else {
+                "image/webp"
+            };
+            let extra = json!({"emoji": st.emoji, "set_name": st.set_name, "width": st.width, "height": st.height});
+            (None, vec![file("sticker", &st.file, Some(mime.into()), st.emoji.clone(), extra)])
+        }
+        MediaKind::Location(l) => {
+            let loc = &l.location;
+            let name = format!("Location {:.5}, {:.5}", loc.latitude, loc.longitude);
+            (None, vec![place("location", name, json!({"latitude": loc.latitude, "longitude": loc.longitude}))])
+        }
+        MediaKind::Venue(v) => {
+            let ve = &v.venue;
+            let extra = json!({
+                "latitude": ve.location.latitude, "longitude": ve.location.longitude,
+                "title": ve.title, "address": ve.address,
+            });
+            (None, vec![place("venue", format!("{} — {}", ve.title, ve.address), extra)])
+        }
+        MediaKind::Contact(c) => {
+            let ct = &c.contact;
+            let full = [Some(ct.first_name.as_str()), ct.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+            let extra = json!({
+                "phone": ct.phone_number, "first_name": ct.first_name, "last_name": ct.last_name,
+                "user_id": ct.user_id.map(|u| u.0), "vcard": ct.vcard,
+            });
+            (None, vec![place("contact", format!("{} {}", full.join(" "), ct.phone_number), extra)])
+        }
+        other => {
+            // Polls, dice, games, stories...: the operator learns something came.
+            let name = serde_json::to_value(other).ok().as_ref().map(keys).unwrap_or_else(|| "unknown".into());
+            let kind = name.split(',').next().unwrap_or("unknown").to_owned();
+            (None, vec![place(&kind, format!("Unsupported Telegram message: {kind}"), json!({}))])
+        }
+    }
+}
+
+fn place(kind: &str, name: String, extra: Value) -> Attachment {
+    Attachment { kind: kind.into(), name: Some(name), extra, ..Attachment::default() }
+}
+
+/// The text as sent; links hidden behind words (`text_link`) are appended so the
+/// operator sees where they point. Offsets of the entities stay valid.
+fn with_hidden_links(text: &str, entities: &[teloxide::types::MessageEntity]) -> String {
+    let links: Vec<String> = entities
+        .iter()
+        .filter_map(|e| match &e.kind {
+            MessageEntityKind::TextLink { url } => Some(url.to_string()),
+            _ => None,
+        })
+        .collect();
+    if links.is_empty() { text.to_owned() } else { format!("{text}\n\n{}", links.join("\n")) }
+}
+
+fn callback(channel_id: i64, q: &CallbackQuery) -> Normalized {
+    let Some(data) = q.data.clone() else {
+        return Normalized::Ignored("a callback query without data (a game)".into());
+    };
+    let reply_to = match &q.message {
+        Some(MaybeInaccessibleMessage::Regular(m)) => Some(message_key(m.chat.id.0, m.id.0)),
+        Some(MaybeInaccessibleMessage::Inaccessible(m)) => Some(message_key(m.chat.id.0, m.message_id.0)),
+        None => None,
+    };
+    let inbound = Inbound {
+        channel_id,
+        external_id: q.from.id.0.to_string(),
+        platform_message_id: format!("cb:{}", q.id.0),
+        kind: InboundKind::ButtonPress { data },
+        profile: profile(Some(&q.from)),
+        content: Content::default(),
+        reply_to,
+        start_payload: None,
+    };
+    Normalized::Button { callback_id: q.id.0.clone(), inbound }
+}

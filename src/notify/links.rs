@@ -1,0 +1,114 @@
+//! Linking an operator's Telegram chat: a one-time code in a deep link
+//! (`https://t.me/<bot>?start=<code>`) that the operator's `/start` hands back.
+
+use serde_json::json;
+
+use crate::channels::{self, StoredChannel};
+use crate::error::{Error, Result};
+use crate::params;
+use crate::store::{Db, events};
+
+/// Link codes start with this, so a `/start` meant as a link is told apart from a
+/// campaign's deep-link payload.
+pub const CODE_PREFIX: &str = "op-";
+/// How long a link works.
+pub const CODE_TTL_MS: i64 = 15 * 60_000;
+
+fn hash(code: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(code.as_bytes()))
+}
+
+/// The Telegram channel that sends notifications: `channel_id` if given, else the
+/// one whose settings say `notify_operators: true`, else the only Telegram channel.
+pub fn notify_channel(db: &mut Db, channel_id: Option<i64>) -> Result<StoredChannel> {
+    let telegram: Vec<StoredChannel> =
+        channels::list(db)?.into_iter().filter(|c| c.channel.kind == "telegram").collect();
+    let chosen = match channel_id {
+        Some(id) => telegram.iter().find(|c| c.channel.id == id),
+        None => telegram
+            .iter()
+            .find(|c| c.channel.settings["notify_operators"] == true)
+            .or(if telegram.len() == 1 { telegram.first() } else { None }),
+    };
+    chosen.cloned().ok_or_else(|| {
+        Error::Invalid(
+            "no Telegram channel is chosen as the notifications bot: set settings.notify_operators on one".into(),
+        )
+    })
+}
+
+/// A new one-time code for `operator_id` on `channel_id`; returns the code.
+pub fn create_code(db: &mut Db, operator_id: i64, channel_id: i64, now: i64) -> Result<String> {
+    let token = crate::operators::sessions::random_token();
+    let code: String = format!("{CODE_PREFIX}{}", token.chars().filter(char::is_ascii_alphanumeric).take(32).collect::<String>());
+    db.exec(
+        "INSERT INTO notify_codes (code_hash, operator_id, channel_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        params![hash(&code), operator_id, channel_id, now, now + CODE_TTL_MS],
+    )?;
+    Ok(code)
+}
+
+/// What a `/start <code>` did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linking {
+    Linked { operator_id: i64, name: String },
+    /// The same chat used this code before (a redelivered update).
+    Again,
+    /// Unknown, expired, used by someone else, or for another bot.
+    Refused,
+}
+
+pub fn use_code(db: &mut Db, channel_id: i64, external_id: &str, code: &str, now: i64) -> Result<Linking> {
+    let Some(r) = db.query_opt(
+        "SELECT operator_id, channel_id, expires_at, used_at, used_by FROM notify_codes WHERE code_hash = $1",
+        params![hash(code)],
+    )?
+    else {
+        return Ok(Linking::Refused);
+    };
+    let operator_id = r.i64(0);
+    if r.i64(1) != channel_id {
+        return Ok(Linking::Refused);
+    }
+    if r.opt_i64(3).is_some() {
+        return Ok(if r.opt_str(4).as_deref() == Some(external_id) { Linking::Again } else { Linking::Refused });
+    }
+    if r.i64(2) < now {
+        return Ok(Linking::Refused);
+    }
+    db.exec(
+        "UPDATE notify_codes SET used_at = $1, used_by = $2 WHERE code_hash = $3",
+        params![now, external_id, hash(code)],
+    )?;
+    // One operator per chat and one chat per operator: the newest link wins.
+    db.exec(
+        "DELETE FROM notify_links WHERE operator_id = $1 OR (channel_id = $2 AND external_id = $3)",
+        params![operator_id, channel_id, external_id],
+    )?;
+    db.exec(
+        "INSERT INTO notify_links (operator_id, channel_id, external_id, created_at) VALUES ($1, $2, $3, $4)",
+        params![operator_id, channel_id, external_id, now],
+    )?;
+    let op = crate::operators::get(db, operator_id)?;
+    events::append(db, "operator.updated", None, &json!({"operator": op.json()}), now)?;
+    Ok(Linking::Linked { operator_id, name: op.name })
+}
+
+/// Disconnects the operator's messenger; false when none was linked.
+pub fn unlink(db: &mut Db, operator_id: i64, now: i64) -> Result<bool> {
+    let n = db.exec("DELETE FROM notify_links WHERE operator_id = $1", params![operator_id])?;
+    db.exec("DELETE FROM notify_codes WHERE operator_id = $1 AND used_at IS NULL", params![operator_id])?;
+    if n > 0 {
+        let op = crate::operators::get(db, operator_id)?;
+        events::append(db, "operator.updated", None, &json!({"operator": op.json()}), now)?;
+    }
+    Ok(n > 0)
+}
+
+/// The (channel, chat) an operator linked, if any.
+pub fn linked(db: &mut Db, operator_id: i64) -> Result<Option<(i64, String)>> {
+    Ok(db
+        .query_opt("SELECT channel_id, external_id FROM notify_links WHERE operator_id = $1", params![operator_id])?
+        .map(|r| (r.i64(0), r.str(1))))
+}

@@ -1,0 +1,483 @@
+//! A fake Telegram Bot API on 127.0.0.1 that the real teloxide client talks to (through
+//! the channel's `api_url`). It speaks the Bot API's JSON shapes, matches method names
+//! case-insensitively as Telegram does (teloxide sends `SendMessage`), queues updates for
+//! `getUpdates` (offsets, long-poll timeouts) or POSTs them to the registered webhook,
+//! records every call, and fails on request: 429 with retry_after, 403 blocked, 500, slow.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub token: String,
+    /// Lower case: `sendmessage`.
+    pub method: String,
+    pub params: Value,
+    /// The HTTP status the fake answered.
+    pub status: u16,
+    /// The id of the message a successful send made.
+    pub message_id: Option<i64>,
+}
+
+/// A scripted answer for the next call of a method.
+#[derive(Debug, Clone)]
+pub enum Failure {
+    RetryAfter(u64),
+    Blocked,
+    ChatNotFound,
+    ServerError,
+    /// Answers normally after this long.
+    Slow(Duration),
+}
+
+#[derive(Default)]
+struct St {
+    calls: Vec<Call>,
+    updates: HashMap<String, Vec<Value>>,
+    next_update: i64,
+    next_message: i64,
+    webhooks: HashMap<String, (String, String)>,
+    failures: HashMap<String, VecDeque<Failure>>,
+    files: HashMap<String, (String, Vec<u8>)>,
+    limits: bool,
+    recent_sends: HashMap<String, VecDeque<Instant>>,
+    throttled: usize,
+}
+
+#[derive(Default)]
+struct Inner {
+    st: Mutex<St>,
+    changed: Notify,
+}
+
+#[derive(Clone)]
+pub struct FakeTelegram {
+    inner: Arc<Inner>,
+    pub addr: std::net::SocketAddr,
+}
+
+/// A Telegram user writing to the bot in a private chat.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+}
+
+impl Person {
+    pub fn new(id: i64, first_name: &str) -> Person {
+        Person { id, first_name: first_name.into(), last_name: None, username: None }
+    }
+
+    pub fn user(&self) -> Value {
+        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "last_name": self.last_name,
+               "username": self.username, "language_code": "en"})
+    }
+
+    pub fn chat(&self) -> Value {
+        json!({"id": self.id, "type": "private", "first_name": self.first_name, "last_name": self.last_name,
+               "username": self.username})
+    }
+
+    /// A message from this person with `fields` (`{"text": ...}`, `{"photo": [...]}`...).
+    pub fn message(&self, message_id: i64, fields: Value) -> Value {
+        let mut m = json!({"message_id": message_id, "date": now(), "chat": self.chat(), "from": self.user()});
+        merge(&mut m, fields);
+        m
+    }
+
+    pub fn text(&self, message_id: i64, text: &str) -> Value {
+        json!({"message": self.message(message_id, json!({"text": text}))})
+    }
+
+    /// `/start PAYLOAD`, as a deep link sends it.
+    pub fn start(&self, message_id: i64, payload: &str) -> Value {
+        let text = format!("/start {payload}");
+        let entities = json!([{"type": "bot_command", "offset": 0, "length": 6}]);
+        json!({"message": self.message(message_id, json!({"text": text, "entities": entities}))})
+    }
+
+    pub fn edit(&self, message_id: i64, text: &str) -> Value {
+        json!({"edited_message": self.message(message_id, json!({"text": text, "edit_date": now()}))})
+    }
+
+    /// A reply to message `to` (a message in this person's chat).
+    pub fn reply(&self, message_id: i64, to: i64, text: &str) -> Value {
+        let original = json!({"message_id": to, "date": now(), "chat": self.chat(),
+                              "from": {"id": 42, "is_bot": true, "first_name": "Bot"}, "text": "…"});
+        json!({"message": self.message(message_id, json!({"text": text, "reply_to_message": original}))})
+    }
+
+    /// A press of an inline button carrying `data` under message `on`.
+    pub fn press(&self, callback_id: &str, on: i64, data: &str) -> Value {
+        let on = json!({"message_id": on, "date": now(), "chat": self.chat(),
+                        "from": {"id": 42, "is_bot": true, "first_name": "Bot"}, "text": "Pick one"});
+        json!({"callback_query": {"id": callback_id, "from": self.user(), "message": on,
+                                  "chat_instance": "ci-1", "data": data}})
+    }
+}
+
+fn merge(into: &mut Value, fields: Value) {
+    if let (Some(a), Value::Object(b)) = (into.as_object_mut(), fields) {
+        a.extend(b);
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// The id part of a bot token (`123456:ABC` → 123456); the fake's getMe answers with it.
+pub fn bot_id(token: &str) -> Option<i64> {
+    token.split_once(':').and_then(|(id, rest)| if rest.is_empty() { None } else { id.parse().ok() })
+}
+
+pub fn bot_username(token: &str) -> String {
+    format!("parley_{}_bot", bot_id(token).unwrap_or(0))
+}
+
+impl FakeTelegram {
+    pub async fn start() -> FakeTelegram {
+        let inner = Arc::new(Inner::default());
+        inner.st.lock().unwrap().next_update = 1000;
+        let app = Router::new()
+            .route("/{bot}/{method}", post(method))
+            .route("/file/{bot}/{*path}", get(file))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeTelegram { inner, addr }
+    }
+
+    /// What a channel's `api_url` is set to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next calls of `method` fail as scripted, in order.
+    pub fn fail(&self, method: &str, failures: &[Failure]) {
+        let mut st = self.inner.st.lock().unwrap();
+        st.failures.entry(method.to_lowercase()).or_default().extend(failures.iter().cloned());
+    }
+
+    /// Telegram's 30 messages/s per bot, answered with 429 beyond it.
+    pub fn enforce_limits(&self, on: bool) {
+        self.inner.st.lock().unwrap().limits = on;
+    }
+
+    /// How many sends were refused with 429 by the limits.
+    pub fn throttled(&self) -> usize {
+        self.inner.st.lock().unwrap().throttled
+    }
+
+    /// A file Telegram holds for `getFile` and the download route.
+    pub fn add_file(&self, file_id: &str, path: &str, bytes: &[u8]) {
+        self.inner.st.lock().unwrap().files.insert(file_id.into(), (path.into(), bytes.to_vec()));
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.st.lock().unwrap().calls.clone()
+    }
+
+    /// Successful calls of `method` (any case).
+    pub fn ok_calls(&self, method: &str) -> Vec<Call> {
+        let m = method.to_lowercase();
+        self.calls().into_iter().filter(|c| c.method == m && c.status == 200).collect()
+    }
+
+    /// All calls of `method`, whatever was answered.
+    pub fn all_calls(&self, method: &str) -> Vec<Call> {
+        let m = method.to_lowercase();
+        self.calls().into_iter().filter(|c| c.method == m).collect()
+    }
+
+    /// Waits until `pred` holds over the recorded calls.
+    pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Call]) -> bool) -> Vec<Call> {
+        tokio::time::timeout(super::PATIENCE, async {
+            loop {
+                let changed = self.inner.changed.notified();
+                let calls = self.calls();
+                if pred(&calls) {
+                    return calls;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the fake Telegram never saw {what}; calls: {:#?}", self.calls()))
+    }
+
+    /// Waits for `n` successful calls of `method`; returns them.
+    pub async fn wait_ok(&self, method: &str, n: usize) -> Vec<Call> {
+        let m = method.to_lowercase();
+        self.wait_until(&format!("{n} × {method}"), |c| c.iter().filter(|c| c.method == m && c.status == 200).count() >= n)
+            .await;
+        self.ok_calls(method)
+    }
+
+    /// Queues an update for `getUpdates`; returns its update_id.
+    pub fn push_update(&self, token: &str, update: Value) -> i64 {
+        let id = {
+            let mut st = self.inner.st.lock().unwrap();
+            st.next_update += 1;
+            let id = st.next_update;
+            let mut u = json!({"update_id": id});
+            merge(&mut u, update);
+            st.updates.entry(token.into()).or_default().push(u);
+            id
+        };
+        self.inner.changed.notify_waiters();
+        id
+    }
+
+    /// Updates queued and not yet confirmed by a getUpdates offset.
+    pub fn pending(&self, token: &str) -> usize {
+        self.inner.st.lock().unwrap().updates.get(token).map_or(0, Vec::len)
+    }
+
+    /// Waits until the bot confirmed every queued update.
+    pub async fn wait_confirmed(&self, token: &str) {
+        tokio::time::timeout(super::PATIENCE, async {
+            loop {
+                let changed = self.inner.changed.notified();
+                if self.pending(token) == 0 {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .expect("the bot did not confirm its updates in time")
+    }
+
+    /// The (url, secret) the bot registered with setWebhook.
+    pub async fn webhook(&self, token: &str) -> (String, String) {
+        let t = token.to_owned();
+        self.wait_until("setWebhook", |_| self.inner.st.lock().unwrap().webhooks.contains_key(&t)).await;
+        self.inner.st.lock().unwrap().webhooks[token].clone()
+    }
+
+    /// Delivers an update as Telegram does: POSTed to the registered webhook path on
+    /// `base` with the registered secret. Returns the HTTP status.
+    pub async fn post_webhook(&self, base: &str, token: &str, update: Value) -> u16 {
+        let (url, secret) = self.webhook(token).await;
+        let id = {
+            let mut st = self.inner.st.lock().unwrap();
+            st.next_update += 1;
+            st.next_update
+        };
+        let mut u = json!({"update_id": id});
+        merge(&mut u, update);
+        let path = url.splitn(4, '/').nth(3).map(|p| format!("/{p}")).unwrap_or_default();
+        reqwest::Client::new()
+            .post(format!("{base}{path}"))
+            .header("content-type", "application/json")
+            .header("x-telegram-bot-api-secret-token", secret)
+            .body(u.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+}
+
+fn ok(result: Value) -> Response {
+    axum::Json(json!({"ok": true, "result": result})).into_response()
+}
+
+fn error(status: u16, description: &str, parameters: Option<Value>) -> Response {
+    let mut body = json!({"ok": false, "error_code": status, "description": description});
+    if let Some(p) = parameters {
+        body["parameters"] = p;
+    }
+    (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response()
+}
+
+/// JSON bodies as they are; multipart form fields as strings (JSON ones parsed).
+fn params(headers: &HeaderMap, body: &[u8]) -> Value {
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if let Some(boundary) = ct.split("boundary=").nth(1) {
+        let text = String::from_utf8_lossy(body);
+        let mut out = serde_json::Map::new();
+        for part in text.split(&format!("--{}", boundary.trim_matches('"'))) {
+            let Some((head, value)) = part.split_once("\r\n\r\n") else { continue };
+            let Some(name) = head.split("name=\"").nth(1).and_then(|r| r.split('"').next()) else { continue };
+            let value = value.strip_suffix("\r\n").unwrap_or(value);
+            let parsed = if value.starts_with('{') || value.starts_with('[') {
+                serde_json::from_str(value).unwrap_or(Value::String(value.into()))
+            } else {
+                Value::String(value.into())
+            };
+            out.insert(name.into(), parsed);
+        }
+        return Value::Object(out);
+    }
+    serde_json::from_slice(body).unwrap_or(json!({}))
+}
+
+fn int(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
+async fn method(
+    State(inner): State<Arc<Inner>>,
+    Path((bot, method)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let token = bot.strip_prefix("bot").unwrap_or("").to_owned();
+    let method = method.to_lowercase();
+    let params = params(&headers, &body);
+    let (status, res) = answer(&inner, &token, &method, &params).await;
+    let message_id = if status == 200 && method.starts_with("send") {
+        Some(inner.st.lock().unwrap().next_message)
+    } else {
+        None
+    };
+    inner.st.lock().unwrap().calls.push(Call { token, method, params, status, message_id });
+    inner.changed.notify_waiters();
+    res
+}
+
+async fn answer(inner: &Inner, token: &str, method: &str, p: &Value) -> (u16, Response) {
+    let Some(bot) = bot_id(token) else { return (401, error(401, "Unauthorized", None)) };
+    let scripted = inner.st.lock().unwrap().failures.get_mut(method).and_then(VecDeque::pop_front);
+    match scripted {
+        Some(Failure::RetryAfter(s)) => {
+            let msg = format!("Too Many Requests: retry after {s}");
+            return (429, error(429, &msg, Some(json!({"retry_after": s}))));
+        }
+        Some(Failure::Blocked) => return (403, error(403, "Forbidden: bot was blocked by the user", None)),
+        Some(Failure::ChatNotFound) => return (400, error(400, "Bad Request: chat not found", None)),
+        Some(Failure::ServerError) => return (500, error(500, "Internal Server Error", None)),
+        Some(Failure::Slow(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    let me = json!({"id": bot, "is_bot": true, "first_name": "Parley Test", "username": bot_username(token)});
+    match method {
+        "getme" => {
+            let mut m = me;
+            merge(
+                &mut m,
+                json!({"can_join_groups": true, "can_read_all_group_messages": false,
+                       "supports_inline_queries": false, "has_main_web_app": false}),
+            );
+            (200, ok(m))
+        }
+        "setwebhook" => {
+            let url = p["url"].as_str().unwrap_or_default().to_owned();
+            let secret = p["secret_token"].as_str().unwrap_or_default().to_owned();
+            inner.st.lock().unwrap().webhooks.insert(token.into(), (url, secret));
+            (200, ok(json!(true)))
+        }
+        "deletewebhook" => {
+            inner.st.lock().unwrap().webhooks.remove(token);
+            (200, ok(json!(true)))
+        }
+        "getwebhookinfo" => {
+            let url = inner.st.lock().unwrap().webhooks.get(token).map(|w| w.0.clone()).unwrap_or_default();
+            (200, ok(json!({"url": url, "has_custom_certificate": false, "pending_update_count": 0})))
+        }
+        "getupdates" => get_updates(inner, token, p).await,
+        "sendmessage" | "sendphoto" | "senddocument" => send(inner, token, method, p, me),
+        "answercallbackquery" => (200, ok(json!(true))),
+        "getfile" => {
+            let id = p["file_id"].as_str().unwrap_or_default();
+            match inner.st.lock().unwrap().files.get(id) {
+                Some((path, bytes)) => (
+                    200,
+                    ok(json!({"file_id": id, "file_unique_id": format!("u-{id}"), "file_size": bytes.len(), "file_path": path})),
+                ),
+                None => (400, error(400, "Bad Request: invalid file_id", None)),
+            }
+        }
+        _ => (200, ok(json!(true))),
+    }
+}
+
+async fn get_updates(inner: &Inner, token: &str, p: &Value) -> (u16, Response) {
+    if inner.st.lock().unwrap().webhooks.contains_key(token) {
+        let msg = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+        return (409, error(409, msg, None));
+    }
+    let offset = int(&p["offset"]).unwrap_or(0);
+    let limit = int(&p["limit"]).unwrap_or(100).clamp(1, 100) as usize;
+    let timeout = Duration::from_secs(int(&p["timeout"]).unwrap_or(0).clamp(0, 30) as u64);
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let changed = inner.changed.notified();
+        let batch: Vec<Value> = {
+            let mut st = inner.st.lock().unwrap();
+            let queue = st.updates.entry(token.into()).or_default();
+            // An offset confirms every update before it.
+            let before = queue.len();
+            queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            if queue.len() != before {
+                inner.changed.notify_waiters();
+            }
+            queue.iter().take(limit).cloned().collect()
+        };
+        if !batch.is_empty() {
+            return (200, ok(Value::Array(batch)));
+        }
+        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+            return (200, ok(json!([])));
+        }
+    }
+}
+
+fn send(inner: &Inner, token: &str, method: &str, p: &Value, me: Value) -> (u16, Response) {
+    let mut st = inner.st.lock().unwrap();
+    if st.limits {
+        let now = Instant::now();
+        let recent = st.recent_sends.entry(token.into()).or_default();
+        while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+            recent.pop_front();
+        }
+        if recent.len() >= 30 {
+            st.throttled += 1;
+            return (429, error(429, "Too Many Requests: retry after 1", Some(json!({"retry_after": 1}))));
+        }
+        recent.push_back(now);
+    }
+    st.next_message += 1;
+    let chat = int(&p["chat_id"]).unwrap_or(0);
+    let mut m = json!({"message_id": st.next_message, "date": now(),
+                       "chat": {"id": chat, "type": "private", "first_name": "User"}, "from": me});
+    match method {
+        "sendmessage" => merge(&mut m, json!({"text": p["text"]})),
+        "sendphoto" => merge(
+            &mut m,
+            json!({"photo": [{"file_id": "sent-photo", "file_unique_id": "u-sent-photo", "width": 640, "height": 480}],
+                   "caption": p["caption"]}),
+        ),
+        _ => merge(&mut m, json!({"document": {"file_id": "sent-doc", "file_unique_id": "u-sent-doc"}, "caption": p["caption"]})),
+    }
+    (200, ok(m))
+}
+
+async fn file(State(inner): State<Arc<Inner>>, Path((bot, path)): Path<(String, String)>) -> Response {
+    let token = bot.strip_prefix("bot").unwrap_or("");
+    if bot_id(token).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let st = inner.st.lock().unwrap();
+    match st.files.values().find(|(p, _)| *p == path) {
+        Some((_, bytes)) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
