@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::telegram_fake::{FakeTelegram, Failure, Person, bot_username};
+use crate::support::telegram_fake::{Failure, FakeTelegram, Person, bot_username};
 use crate::support::{Session, TestApp, spawn_app, spawn_app_with};
 
 const TOKEN: &str = "123456:customer-bot-token";
@@ -16,7 +16,8 @@ async fn channel(admin: &Session, fake: &FakeTelegram, token: &str, mode: &str, 
     if let (Some(s), Value::Object(e)) = (settings.as_object_mut(), extra) {
         s.extend(e);
     }
-    let (status, body) = admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "settings": settings})).await;
+    let (status, body) =
+        admin.post("/api/v1/channels", json!({"kind": "telegram", "name": "Bot", "settings": settings})).await;
     assert_eq!(status, 201, "{body}");
     body["id"].as_i64().unwrap()
 }
@@ -49,9 +50,11 @@ async fn chat_of(admin: &Session, channel_id: i64, external_id: i64) -> Value {
     let (_, list) = admin.get("/api/v1/chats?limit=200").await;
     for chat in list["chats"].as_array().unwrap() {
         let (_, contact) = admin.get(&format!("/api/v1/contacts/{}", chat["contact"]["id"])).await;
-        let ours = contact["identities"].as_array().unwrap().iter().any(|i| {
-            i["channel"]["id"] == channel_id && i["external_id"] == external_id.to_string()
-        });
+        let ours = contact["identities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["channel"]["id"] == channel_id && i["external_id"].as_str() == Some(&external_id.to_string()));
         if ours {
             return contact;
         }
@@ -65,11 +68,17 @@ async fn a_channel_checks_its_token_with_get_me_and_never_shows_it_again() {
     let admin = app.admin().await;
     let fake = FakeTelegram::start().await;
     let (status, body) = admin
-        .post("/api/v1/channels", json!({"kind": "telegram", "name": "Bad", "settings": {"token": "nonsense", "api_url": fake.url()}}))
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Bad", "settings": {"token": "nonsense", "api_url": fake.url()}}),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     let (status, body) = admin
-        .post("/api/v1/channels", json!({"kind": "telegram", "name": "Bad", "settings": {"token": "999:x", "api_url": "http://127.0.0.1:9"}}))
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Bad", "settings": {"token": "999:x", "api_url": "http://127.0.0.1:9"}}),
+        )
         .await;
     assert_eq!(status, 422, "an unreachable API is refused: {body}");
 
@@ -102,7 +111,13 @@ async fn a_wrong_secret_token_is_refused_and_stores_nothing() {
     update["update_id"] = json!(1);
     let client = reqwest::Client::new();
     let url = format!("{}/hooks/{id}", app.base);
-    let wrong = client.post(&url).header("x-telegram-bot-api-secret-token", "wrong-secret-0000").body(update.to_string()).send().await.unwrap();
+    let wrong = client
+        .post(&url)
+        .header("x-telegram-bot-api-secret-token", "wrong-secret-0000")
+        .body(update.to_string())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let missing = client.post(&url).body(update.to_string()).send().await.unwrap();
     assert_eq!(missing.status(), 401);
@@ -159,13 +174,23 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     doc["mime_type"] = json!("application/pdf");
     feed.send(json!({"message": alice.message(4, json!({"document": doc}))})).await;
     let mut video = file("video-1");
-    video.as_object_mut().unwrap().extend(json!({"width": 640, "height": 360, "duration": 12, "mime_type": "video/mp4"}).as_object().unwrap().clone());
+    video.as_object_mut().unwrap().extend(
+        json!({"width": 640, "height": 360, "duration": 12, "mime_type": "video/mp4"}).as_object().unwrap().clone(),
+    );
     feed.send(json!({"message": alice.message(5, json!({"video": video, "caption": "unboxing"}))})).await;
     let mut voice = file("voice-1");
-    voice.as_object_mut().unwrap().extend(json!({"duration": 3, "mime_type": "audio/ogg"}).as_object().unwrap().clone());
+    voice
+        .as_object_mut()
+        .unwrap()
+        .extend(json!({"duration": 3, "mime_type": "audio/ogg"}).as_object().unwrap().clone());
     feed.send(json!({"message": alice.message(6, json!({"voice": voice}))})).await;
     let mut audio = file("audio-1");
-    audio.as_object_mut().unwrap().extend(json!({"duration": 200, "performer": "Band", "title": "Song", "mime_type": "audio/mpeg"}).as_object().unwrap().clone());
+    audio.as_object_mut().unwrap().extend(
+        json!({"duration": 200, "performer": "Band", "title": "Song", "mime_type": "audio/mpeg"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
     feed.send(json!({"message": alice.message(7, json!({"audio": audio}))})).await;
     let mut sticker = file("sticker-1");
     sticker.as_object_mut().unwrap().extend(
@@ -176,7 +201,12 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     );
     feed.send(json!({"message": alice.message(8, json!({"sticker": sticker}))})).await;
     let mut animation = file("gif-1");
-    animation.as_object_mut().unwrap().extend(json!({"width": 320, "height": 240, "duration": 2, "file_name": "cat.mp4", "mime_type": "video/mp4"}).as_object().unwrap().clone());
+    animation.as_object_mut().unwrap().extend(
+        json!({"width": 320, "height": 240, "duration": 2, "file_name": "cat.mp4", "mime_type": "video/mp4"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
     feed.send(json!({"message": alice.message(9, json!({"animation": animation, "document": animation}))})).await;
     let location = json!({"latitude": 55.7558, "longitude": 37.6173});
     feed.send(json!({"message": alice.message(10, json!({"location": location}))})).await;
@@ -208,7 +238,10 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     assert_eq!(photo["size"], 2048);
     assert_eq!(photo["url"], format!("/api/v1/channels/{channel_id}/files/photo-big"));
     let doc = &all[3]["attachments"][0];
-    assert_eq!((doc["kind"].as_str(), doc["name"].as_str(), doc["mime"].as_str()), (Some("document"), Some("invoice.pdf"), Some("application/pdf")));
+    assert_eq!(
+        (doc["kind"].as_str(), doc["name"].as_str(), doc["mime"].as_str()),
+        (Some("document"), Some("invoice.pdf"), Some("application/pdf"))
+    );
     assert_eq!(all[4]["attachments"][0]["kind"], "video");
     assert_eq!(texts[4], "unboxing");
     assert_eq!(all[5]["attachments"][0]["kind"], "voice");
@@ -230,7 +263,10 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     assert_eq!(edited_before, 0, "nothing is sent to the contact by itself");
 
     // The button press was answered at once.
-    fake.wait_until("answerCallbackQuery", |c| c.iter().any(|c| c.method == "answercallbackquery" && c.params["callback_query_id"] == "cb-77")).await;
+    fake.wait_until("answerCallbackQuery", |c| {
+        c.iter().any(|c| c.method == "answercallbackquery" && c.params["callback_query_id"] == "cb-77")
+    })
+    .await;
 
     let contact = chat_of(admin, channel_id, 555).await;
     assert_eq!(contact["first_name"], "Alice");
@@ -308,7 +344,8 @@ async fn polling_redelivery_is_a_no_op_and_the_offset_confirms_only_what_was_sto
     let all = messages(&admin, contact["chat_id"].as_i64().unwrap()).await;
     assert_eq!(all.iter().map(|m| m["text"].clone()).collect::<Vec<_>>(), [json!("first"), json!("second")]);
     // Each getUpdates after the first confirms what came before it.
-    let offsets: Vec<i64> = fake.ok_calls("getUpdates").iter().map(|c| c.params["offset"].as_i64().unwrap_or(0)).collect();
+    let offsets: Vec<i64> =
+        fake.ok_calls("getUpdates").iter().map(|c| c.params["offset"].as_i64().unwrap_or(0)).collect();
     assert!(offsets.windows(2).all(|w| w[0] <= w[1]), "{offsets:?}");
 }
 
@@ -322,7 +359,11 @@ async fn customer_chat(app: &TestApp, admin: &Session, fake: &FakeTelegram, id: 
 }
 
 async fn wait_state(events: &mut crate::support::client::EventStream, message_id: &Value, state: &str) -> Value {
-    events.wait_for("message.updated", |e| e["data"]["message"]["id"] == *message_id && e["data"]["message"]["state"] == state).await
+    events
+        .wait_for("message.updated", |e| {
+            e["data"]["message"]["id"] == *message_id && e["data"]["message"]["state"] == state
+        })
+        .await
 }
 
 #[tokio::test]
@@ -355,12 +396,21 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
     };
     let photo = parley_sdk::Content {
         text: Some("Your parcel".into()),
-        attachments: vec![parley_sdk::Attachment { kind: "photo".into(), url: Some("https://example.com/p.jpg".into()), ..Default::default() }],
+        attachments: vec![parley_sdk::Attachment {
+            kind: "photo".into(),
+            url: Some("https://example.com/p.jpg".into()),
+            ..Default::default()
+        }],
         buttons: vec![],
     };
     let doc = parley_sdk::Content {
         text: None,
-        attachments: vec![parley_sdk::Attachment { kind: "document".into(), file_id: Some("doc-1".into()), name: Some("invoice.pdf".into()), ..Default::default() }],
+        attachments: vec![parley_sdk::Attachment {
+            kind: "document".into(),
+            file_id: Some("doc-1".into()),
+            name: Some("invoice.pdf".into()),
+            ..Default::default()
+        }],
         buttons: vec![],
     };
     let now = app.app().now();
@@ -462,12 +512,20 @@ async fn media_open_through_the_authenticated_proxy() {
     let eve = Person::new(42_000, "Eve");
     let photo = json!([{"file_id": "photo-9", "file_unique_id": "u9", "width": 10, "height": 10, "file_size": 14}]);
     let mut events = admin.events(0).await;
-    assert_eq!(fake.post_webhook(&app.base, TOKEN, json!({"message": eve.message(1, json!({"photo": photo}))})).await, 200);
+    assert_eq!(
+        fake.post_webhook(&app.base, TOKEN, json!({"message": eve.message(1, json!({"photo": photo}))})).await,
+        200
+    );
     let e = events.wait_for("message.created", |_| true).await;
     let url = e["data"]["message"]["attachments"][0]["url"].as_str().unwrap().to_owned();
     assert_eq!(url, format!("/api/v1/channels/{id}/files/photo-9"));
 
-    let res = reqwest::Client::new().get(format!("{}{url}", app.base)).header("cookie", admin.cookie.clone().unwrap()).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("{}{url}", app.base))
+        .header("cookie", admin.cookie.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "image/jpeg");
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"\xff\xd8\xff fake jpeg");
@@ -500,7 +558,9 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     // A stranger with a wrong code links nothing.
     let stranger = Person::new(6666, "Mallory");
     fake.push_update(notify_token, stranger.start(1, "op-notthecode"));
-    let answers = fake.wait_until("the refusal", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666)).await;
+    let answers = fake
+        .wait_until("the refusal", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666))
+        .await;
     assert!(answers.iter().any(|c| c.params["text"].as_str().is_some_and(|t| t.contains("unknown, used or expired"))));
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], false);
@@ -508,23 +568,32 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     // Bob presses Start.
     let bob_tg = Person::new(9001, "Bob");
     fake.push_update(notify_token, bob_tg.start(1, &code));
-    fake.wait_until("the confirmation", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 9001)).await;
+    fake.wait_until("the confirmation", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 9001))
+        .await;
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], true);
     let (_, ops) = admin.get("/api/v1/operators").await;
     assert!(ops["operators"].as_array().unwrap().iter().any(|o| o["id"] == bob.id && o["notify"]["telegram"] == true));
     // The code works once: used again by someone else, it links nothing.
     fake.push_update(notify_token, stranger.start(2, &code));
-    fake.wait_until("the second refusal", |c| c.iter().filter(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666).count() == 2).await;
+    fake.wait_until("the second refusal", |c| {
+        c.iter().filter(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666).count() == 2
+    })
+    .await;
 
     // A customer writes; the admin transfers the chat to Bob with a comment.
     let chat_id = customer_chat(&app, &admin, &fake, customers).await;
-    let (status, _) =
-        admin.post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "VIP, be nice"})).await;
+    let (status, _) = admin
+        .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "VIP, be nice"}))
+        .await;
     assert_eq!(status, 200);
     let calls = fake
         .wait_until("the transfer notification", |c| {
-            c.iter().any(|c| c.token == notify_token && c.params["chat_id"] == 9001 && c.params["text"].as_str().is_some_and(|t| t.contains("VIP")))
+            c.iter().any(|c| {
+                c.token == notify_token
+                    && c.params["chat_id"] == 9001
+                    && c.params["text"].as_str().is_some_and(|t| t.contains("VIP"))
+            })
         })
         .await;
     let notice = calls
@@ -539,7 +608,9 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     let mut events = admin.events(0).await;
     fake.push_update(notify_token, bob_tg.reply(2, notice_id, "Hi Alice, Bob here"));
     let to_customer = fake
-        .wait_until("the relayed reply", |c| c.iter().any(|c| c.token == TOKEN && c.params["text"] == "Hi Alice, Bob here"))
+        .wait_until("the relayed reply", |c| {
+            c.iter().any(|c| c.token == TOKEN && c.params["text"] == "Hi Alice, Bob here")
+        })
         .await;
     assert_eq!(to_customer.iter().find(|c| c.params["text"] == "Hi Alice, Bob here").unwrap().params["chat_id"], 555);
     let created = events.wait_for("message.created", |e| e["data"]["message"]["text"] == "Hi Alice, Bob here").await;
@@ -550,20 +621,61 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     // closes it and the next message is notified.
     let console = bob.events(0).await;
     app.app().consoles.wait_count(bob.id, 1).await;
-    assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(2, "seen in the console")).await, 200);
+    assert_eq!(
+        fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(2, "seen in the console")).await,
+        200
+    );
     console.close().await;
     app.app().consoles.wait_count(bob.id, 0).await;
     assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(3, "are you away?")).await, 200);
     let calls = fake
         .wait_until("the message notification", |c| {
-            c.iter().any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("are you away?")))
+            c.iter().any(|c| {
+                c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("are you away?"))
+            })
         })
         .await;
-    assert!(!calls.iter().any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("seen in the console"))));
+    assert!(!calls.iter().any(
+        |c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("seen in the console"))
+    ));
 
     // Disconnecting stops it.
     let (status, _) = bob.delete("/api/v1/me/notify/telegram").await;
     assert_eq!(status, 204);
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], false);
+}
+
+#[tokio::test]
+async fn a_burst_within_telegrams_limits_meets_no_429() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fake = FakeTelegram::start().await;
+    fake.enforce_limits(true);
+    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
+    let mut chats = Vec::new();
+    let mut events = admin.events(0).await;
+    for user in 0..45 {
+        assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(10_000 + user, "Fan").text(1, "hi")).await, 200);
+    }
+    while chats.len() < 45 {
+        let e = events.wait_for("message.created", |e| e["data"]["message"]["direction"] == "in").await;
+        chats.push(e["chat_id"].as_i64().unwrap());
+    }
+    let _ = id;
+    let mut replies = Vec::new();
+    for chat in &chats {
+        let (status, r) = admin.post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "thanks!"})).await;
+        assert_eq!(status, 201);
+        replies.push(r["id"].clone());
+    }
+    let mut pending: std::collections::HashSet<i64> = replies.iter().map(|r| r.as_i64().unwrap()).collect();
+    while !pending.is_empty() {
+        let e = events.next().await.expect("the event socket closed");
+        if e["kind"] == "message.updated" && e["data"]["message"]["state"] == "sent" {
+            pending.remove(&e["data"]["message"]["id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(fake.throttled(), 0, "the throttle kept under 30 messages/s");
+    assert_eq!(fake.ok_calls("sendMessage").len(), 45);
 }

@@ -40,9 +40,10 @@ pub async fn connect(
             Ok::<_, Error>((channel, code))
         })
         .await?;
-    let bot = channel.channel.setting("bot_username").ok_or_else(|| {
-        Error::Invalid("the notifications bot has no username yet; save its channel again".into())
-    })?;
+    let bot = channel
+        .channel
+        .setting("bot_username")
+        .ok_or_else(|| Error::Invalid("the notifications bot has no username yet; save its channel again".into()))?;
     Ok((
         StatusCode::CREATED,
         axum::Json(json!({

@@ -15,7 +15,9 @@ use crate::store::Db;
 
 enum Outcome {
     Ingested(Receipt),
-    Linked { name: String },
+    Linked {
+        name: String,
+    },
     Refused,
     /// Nothing to do (a redelivery).
     Nothing,

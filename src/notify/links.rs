@@ -26,10 +26,11 @@ pub fn notify_channel(db: &mut Db, channel_id: Option<i64>) -> Result<StoredChan
         channels::list(db)?.into_iter().filter(|c| c.channel.kind == "telegram").collect();
     let chosen = match channel_id {
         Some(id) => telegram.iter().find(|c| c.channel.id == id),
-        None => telegram
-            .iter()
-            .find(|c| c.channel.settings["notify_operators"] == true)
-            .or(if telegram.len() == 1 { telegram.first() } else { None }),
+        None => telegram.iter().find(|c| c.channel.settings["notify_operators"] == true).or(if telegram.len() == 1 {
+            telegram.first()
+        } else {
+            None
+        }),
     };
     chosen.cloned().ok_or_else(|| {
         Error::Invalid(
@@ -41,7 +42,8 @@ pub fn notify_channel(db: &mut Db, channel_id: Option<i64>) -> Result<StoredChan
 /// A new one-time code for `operator_id` on `channel_id`; returns the code.
 pub fn create_code(db: &mut Db, operator_id: i64, channel_id: i64, now: i64) -> Result<String> {
     let token = crate::operators::sessions::random_token();
-    let code: String = format!("{CODE_PREFIX}{}", token.chars().filter(char::is_ascii_alphanumeric).take(32).collect::<String>());
+    let code: String =
+        format!("{CODE_PREFIX}{}", token.chars().filter(char::is_ascii_alphanumeric).take(32).collect::<String>());
     db.exec(
         "INSERT INTO notify_codes (code_hash, operator_id, channel_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
         params![hash(&code), operator_id, channel_id, now, now + CODE_TTL_MS],
@@ -52,7 +54,10 @@ pub fn create_code(db: &mut Db, operator_id: i64, channel_id: i64, now: i64) -> 
 /// What a `/start <code>` did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Linking {
-    Linked { operator_id: i64, name: String },
+    Linked {
+        operator_id: i64,
+        name: String,
+    },
     /// The same chat used this code before (a redelivered update).
     Again,
     /// Unknown, expired, used by someone else, or for another bot.

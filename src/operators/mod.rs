@@ -78,7 +78,14 @@ const SELECT: &str = "SELECT id, email, name, role, status, \
     (SELECT COUNT(*) FROM notify_links l WHERE l.operator_id = operators.id) FROM operators";
 
 fn from_row(r: &Row) -> Operator {
-    Operator { id: r.i64(0), email: r.str(1), name: r.str(2), role: Role::parse(&r.str(3)), status: r.str(4), notify_telegram: r.i64(5) > 0 }
+    Operator {
+        id: r.i64(0),
+        email: r.str(1),
+        name: r.str(2),
+        role: Role::parse(&r.str(3)),
+        status: r.str(4),
+        notify_telegram: r.i64(5) > 0,
+    }
 }
 
 pub fn get(db: &mut Db, id: i64) -> Result<Operator> {

@@ -220,14 +220,6 @@ impl FakeTelegram {
         .unwrap_or_else(|_| panic!("the fake Telegram never saw {what}; calls: {:#?}", self.calls()))
     }
 
-    /// Waits for `n` successful calls of `method`; returns them.
-    pub async fn wait_ok(&self, method: &str, n: usize) -> Vec<Call> {
-        let m = method.to_lowercase();
-        self.wait_until(&format!("{n} × {method}"), |c| c.iter().filter(|c| c.method == m && c.status == 200).count() >= n)
-            .await;
-        self.ok_calls(method)
-    }
-
     /// Queues an update for `getUpdates`; returns its update_id.
     pub fn push_update(&self, token: &str, update: Value) -> i64 {
         let id = {
@@ -343,11 +335,8 @@ async fn method(
     let method = method.to_lowercase();
     let params = params(&headers, &body);
     let (status, res) = answer(&inner, &token, &method, &params).await;
-    let message_id = if status == 200 && method.starts_with("send") {
-        Some(inner.st.lock().unwrap().next_message)
-    } else {
-        None
-    };
+    let message_id =
+        if status == 200 && method.starts_with("send") { Some(inner.st.lock().unwrap().next_message) } else { None };
     inner.st.lock().unwrap().calls.push(Call { token, method, params, status, message_id });
     inner.changed.notify_waiters();
     res
@@ -400,7 +389,9 @@ async fn answer(inner: &Inner, token: &str, method: &str, p: &Value) -> (u16, Re
             match inner.st.lock().unwrap().files.get(id) {
                 Some((path, bytes)) => (
                     200,
-                    ok(json!({"file_id": id, "file_unique_id": format!("u-{id}"), "file_size": bytes.len(), "file_path": path})),
+                    ok(
+                        json!({"file_id": id, "file_unique_id": format!("u-{id}"), "file_size": bytes.len(), "file_path": path}),
+                    ),
                 ),
                 None => (400, error(400, "Bad Request: invalid file_id", None)),
             }
@@ -465,7 +456,10 @@ fn send(inner: &Inner, token: &str, method: &str, p: &Value, me: Value) -> (u16,
             json!({"photo": [{"file_id": "sent-photo", "file_unique_id": "u-sent-photo", "width": 640, "height": 480}],
                    "caption": p["caption"]}),
         ),
-        _ => merge(&mut m, json!({"document": {"file_id": "sent-doc", "file_unique_id": "u-sent-doc"}, "caption": p["caption"]})),
+        _ => merge(
+            &mut m,
+            json!({"document": {"file_id": "sent-doc", "file_unique_id": "u-sent-doc"}, "caption": p["caption"]}),
+        ),
     }
     (200, ok(m))
 }

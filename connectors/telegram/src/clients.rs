@@ -13,11 +13,39 @@ use teloxide::adaptors::throttle::{Limits, Settings as ThrottleSettings};
 use crate::settings::Settings;
 
 /// A channel's bot: raw for updates and files, throttled (when on) for sending.
-#[derive(Clone)]
 pub struct Client {
     pub bot: Bot,
-    pub throttled: Option<Throttle<Bot>>,
+    pub throttled: Option<(Throttle<Bot>, Pacer)>,
 }
+
+/// Spreads a bot's sends evenly, a little under Telegram's 30 messages/s: `Throttle`
+/// alone lets 30 go at once each second, and a burst that arrives late at Telegram
+/// meets the next one and gets a 429.
+pub struct Pacer {
+    next: tokio::sync::Mutex<tokio::time::Instant>,
+    interval: std::time::Duration,
+}
+
+impl Pacer {
+    pub fn new(per_second: u32) -> Pacer {
+        let interval = std::time::Duration::from_secs(1) / per_second.max(1);
+        Pacer { next: tokio::sync::Mutex::new(tokio::time::Instant::now()), interval }
+    }
+
+    /// Waits for this send's turn.
+    pub async fn turn(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(tokio::time::Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Sends per second a throttled bot paces itself to (Telegram allows about 30).
+pub const PACE: u32 = 29;
 
 type Key = (String, String, bool);
 
@@ -55,7 +83,7 @@ impl Clients {
         // the adaptor still freezes the whole bot for `retry_after` meanwhile.
         let throttled = s.throttle.then(|| {
             let settings = ThrottleSettings::default().limits(Limits::default()).no_retry();
-            Throttle::spawn_with_settings(bot.clone(), settings)
+            (Throttle::spawn_with_settings(bot.clone(), settings), Pacer::new(PACE))
         });
         let client = Arc::new(Client { bot, throttled });
         map.insert(channel_id, (key, client.clone()));

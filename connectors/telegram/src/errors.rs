@@ -65,7 +65,9 @@ mod tests {
     #[test]
     fn blocked_users_are_unreachable_and_server_errors_retry() {
         let blocked = classify(RequestError::Api(ApiError::BotBlocked));
-        assert!(matches!(blocked, SendError::Permanent { unreachable: true, ref reason } if reason.contains("blocked")));
+        assert!(
+            matches!(blocked, SendError::Permanent { unreachable: true, ref reason } if reason.contains("blocked"))
+        );
         let server = classify(RequestError::Api(ApiError::Unknown("Internal Server Error".into())));
         assert!(matches!(server, SendError::Transient(_)));
         let bad = classify(RequestError::Api(ApiError::Unknown("Bad Request: something odd".into())));

@@ -80,12 +80,13 @@ impl Connector for TelegramConnector {
     }
 
     async fn send(&self, channel: &Channel, out: &Outbound) -> Result<Sent, SendError> {
-        let (_, client) = self
-            .client(channel)
-            .map_err(|reason| SendError::Permanent { reason: format!("channel settings: {reason}"), unreachable: false })?;
+        let (_, client) = self.client(channel).map_err(|reason| SendError::Permanent {
+            reason: format!("channel settings: {reason}"),
+            unreachable: false,
+        })?;
         match &client.throttled {
-            Some(throttled) => send::deliver(throttled, out).await,
-            None => send::deliver(&client.bot, out).await,
+            Some((throttled, pacer)) => send::deliver(throttled, Some(pacer), out).await,
+            None => send::deliver(&client.bot, None, out).await,
         }
     }
 
@@ -128,7 +129,13 @@ impl Connector for TelegramConnector {
 }
 
 /// `setWebhook` with the channel's secret, retried until it works or the channel stops.
-async fn register_webhook(bot: &teloxide::Bot, s: &Settings, channel: &Channel, hub: &dyn Hub, stop: &CancellationToken) {
+async fn register_webhook(
+    bot: &teloxide::Bot,
+    s: &Settings,
+    channel: &Channel,
+    hub: &dyn Hub,
+    stop: &CancellationToken,
+) {
     let address = hub.webhook_url(channel.id);
     let Ok(url) = url::Url::parse(&address) else {
         return tracing::error!(channel.id = channel.id, %address, "the webhook address is not a URL; set public_url");
@@ -146,5 +153,89 @@ async fn register_webhook(bot: &teloxide::Bot, s: &Settings, channel: &Channel, 
             _ = stop.cancelled() => return,
         }
         backoff = (backoff * 2).min(Duration::from_secs(60));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use parley_sdk::{HubError, Inbound, Receipt};
+
+    use super::*;
+
+    /// A hub that answers as told, to see what the connector acknowledges.
+    struct Hub(Mutex<Result<Receipt, HubError>>);
+
+    #[async_trait]
+    impl parley_sdk::Hub for Hub {
+        async fn ingest(&self, _: Inbound) -> Result<Receipt, HubError> {
+            self.0.lock().unwrap().clone()
+        }
+        fn webhook_url(&self, id: i64) -> String {
+            format!("http://127.0.0.1/hooks/{id}")
+        }
+    }
+
+    fn request(secret: &str) -> WebhookRequest {
+        let body = r#"{"update_id":1,"message":{"message_id":1,"date":1700000000,
+            "chat":{"id":5,"type":"private","first_name":"A"},"from":{"id":5,"is_bot":false,"first_name":"A"},"text":"hi"}}"#;
+        let headers = HashMap::from([(SECRET_HEADER.to_owned(), secret.to_owned())]);
+        WebhookRequest { headers, body: body.as_bytes().to_vec() }
+    }
+
+    #[tokio::test]
+    async fn webhooks_are_acknowledged_only_once_stored() {
+        let connector = TelegramConnector::new();
+        let channel = Channel {
+            id: 1,
+            kind: "telegram".into(),
+            name: "t".into(),
+            settings: json!({"token": "1:x", "webhook_secret": "s3cret-s3cret-s3cret"}),
+        };
+        let stored = Ok(Receipt { chat_id: 1, message_id: 1, created: true });
+        let hub: Arc<Hub> = Arc::new(Hub(Mutex::new(stored)));
+        let answer = connector.handle_webhook(&channel, request("s3cret-s3cret-s3cret"), hub.clone()).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(connector.handle_webhook(&channel, request("wrong"), hub.clone()).await.status, 401);
+        *hub.0.lock().unwrap() = Err(HubError::Unavailable("database down".into()));
+        let answer = connector.handle_webhook(&channel, request("s3cret-s3cret-s3cret"), hub.clone()).await;
+        assert_eq!(answer.status, 500, "Telegram must deliver it again");
+        *hub.0.lock().unwrap() = Err(HubError::Rejected("nonsense".into()));
+        let answer = connector.handle_webhook(&channel, request("s3cret-s3cret-s3cret"), hub.clone()).await;
+        assert_eq!(answer.status, 200, "redelivering would not help");
+    }
+
+    /// Fails the ingest of messages whose text is "fail".
+    struct Picky;
+
+    #[async_trait]
+    impl parley_sdk::Hub for Picky {
+        async fn ingest(&self, i: Inbound) -> Result<Receipt, HubError> {
+            match i.content.text.as_deref() {
+                Some("fail") => Err(HubError::Unavailable("database down".into())),
+                _ => Ok(Receipt { chat_id: 1, message_id: 1, created: true }),
+            }
+        }
+        fn webhook_url(&self, id: i64) -> String {
+            format!("http://127.0.0.1/hooks/{id}")
+        }
+    }
+
+    #[tokio::test]
+    async fn polling_confirms_nothing_past_the_first_update_not_stored() {
+        let update = |id: u32, chat: i64, text: &str| -> teloxide::types::Update {
+            // From text, as Telegram sends it (teloxide cannot read an Update from a `Value`).
+            let raw = json!({"update_id": id, "message": {"message_id": id, "date": 1700000000,
+                "chat": {"id": chat, "type": "private", "first_name": "A"},
+                "from": {"id": chat, "is_bot": false, "first_name": "A"}, "text": text}});
+            serde_json::from_str(&raw.to_string()).unwrap()
+        };
+        let list = vec![update(1, 5, "ok"), update(2, 6, "ok"), update(3, 5, "fail"), update(4, 6, "ok")];
+        let hub: Arc<dyn parley_sdk::Hub> = Arc::new(Picky);
+        let bot = teloxide::Bot::new("1:x");
+        assert_eq!(poll::ingest_batch(&hub, &bot, 1, &list).await, Some(2));
+        assert_eq!(poll::ingest_batch(&hub, &bot, 1, &list[..2]).await, None);
     }
 }

@@ -16,7 +16,10 @@ use teloxide::types::{
 pub enum Normalized {
     Inbound(Inbound),
     /// A button press: answer the callback query at once, then ingest.
-    Button { callback_id: String, inbound: Inbound },
+    Button {
+        callback_id: String,
+        inbound: Inbound,
+    },
     /// Acknowledged and dropped, with the reason for the log.
     Ignored(String),
 }
@@ -123,19 +126,33 @@ fn media(kind: &MediaKind) -> (Option<String>, Vec<Attachment>) {
                 .photo
                 .iter()
                 .max_by_key(|s| u64::from(s.width) * u64::from(s.height))
-                .map(|s| file("photo", &s.file, Some("image/jpeg".into()), None, json!({"width": s.width, "height": s.height})))
+                .map(|s| {
+                    file(
+                        "photo",
+                        &s.file,
+                        Some("image/jpeg".into()),
+                        None,
+                        json!({"width": s.width, "height": s.height}),
+                    )
+                })
                 .into_iter()
                 .collect();
             (p.caption.clone(), attachments)
         }
         MediaKind::Document(d) => {
             let doc = &d.document;
-            (d.caption.clone(), vec![file("document", &doc.file, mime(&doc.mime_type), doc.file_name.clone(), json!({}))])
+            (
+                d.caption.clone(),
+                vec![file("document", &doc.file, mime(&doc.mime_type), doc.file_name.clone(), json!({}))],
+            )
         }
         MediaKind::Video(v) => {
             let video = &v.video;
             let extra = json!({"width": video.width, "height": video.height, "duration": video.duration.seconds()});
-            (v.caption.clone(), vec![file("video", &video.file, mime(&video.mime_type), video.file_name.clone(), extra)])
+            (
+                v.caption.clone(),
+                vec![file("video", &video.file, mime(&video.mime_type), video.file_name.clone(), extra)],
+            )
         }
         MediaKind::Animation(a) => {
             let an = &a.animation;
@@ -187,7 +204,8 @@ fn media(kind: &MediaKind) -> (Option<String>, Vec<Attachment>) {
         }
         MediaKind::Contact(c) => {
             let ct = &c.contact;
-            let full = [Some(ct.first_name.as_str()), ct.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+            let full =
+                [Some(ct.first_name.as_str()), ct.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>();
             let extra = json!({
                 "phone": ct.phone_number, "first_name": ct.first_name, "last_name": ct.last_name,
                 "user_id": ct.user_id.map(|u| u.0), "vcard": ct.vcard,
@@ -240,4 +258,58 @@ fn callback(channel_id: i64, q: &CallbackQuery) -> Normalized {
         start_payload: None,
     };
     Normalized::Button { callback_id: q.id.0.clone(), inbound }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Update {
+        serde_json::from_str(raw).expect("a real-shaped update")
+    }
+
+    const PHOTO: &str = r#"{"update_id":10,"message":{"message_id":44,"date":1700000000,
+        "chat":{"id":555,"type":"private","first_name":"Alice","username":"alice"},
+        "from":{"id":555,"is_bot":false,"first_name":"Alice","username":"alice","language_code":"en"},
+        "photo":[{"file_id":"small","file_unique_id":"us","width":90,"height":60,"file_size":900},
+                 {"file_id":"big","file_unique_id":"ub","width":1280,"height":853,"file_size":90000}],
+        "caption":"look","reply_to_message":{"message_id":40,"date":1700000000,
+        "chat":{"id":555,"type":"private","first_name":"Alice"},"from":{"id":42,"is_bot":true,"first_name":"Bot"},"text":"hi"}}}"#;
+
+    #[test]
+    fn a_photo_keeps_its_largest_size_caption_and_reply() {
+        let Normalized::Inbound(i) = update(7, &parse(PHOTO)) else { panic!("not ingested") };
+        assert_eq!(i.external_id, "555");
+        assert_eq!(i.platform_message_id, "555:44");
+        assert_eq!(i.reply_to.as_deref(), Some("555:40"));
+        assert_eq!(i.content.text.as_deref(), Some("look"));
+        let a = &i.content.attachments[0];
+        assert_eq!((a.kind.as_str(), a.file_id.as_deref(), a.size), ("photo", Some("big"), Some(90000)));
+        assert_eq!(a.extra["file_unique_id"], "ub");
+        assert_eq!(i.profile.username.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn deep_links_group_chats_and_unknown_updates() {
+        assert_eq!(start_payload("/start abc_1-2").as_deref(), Some("abc_1-2"));
+        assert_eq!(start_payload("/start@parley_bot abc").as_deref(), Some("abc"));
+        assert_eq!(start_payload("/start"), None);
+        assert_eq!(start_payload("/started x"), None);
+        let group = r#"{"update_id":11,"message":{"message_id":1,"date":1700000000,
+            "chat":{"id":-100,"type":"group","title":"G"},"from":{"id":5,"is_bot":false,"first_name":"A"},"text":"hi"}}"#;
+        assert!(matches!(update(1, &parse(group)), Normalized::Ignored(_)));
+        let unknown = r#"{"update_id":12,"something_new":{"x":1}}"#;
+        assert!(matches!(update(1, &parse(unknown)), Normalized::Ignored(_)));
+    }
+
+    #[test]
+    fn a_button_press_carries_its_data_and_callback_id() {
+        let raw = r#"{"update_id":13,"callback_query":{"id":"cb9","from":{"id":555,"is_bot":false,"first_name":"Alice"},
+            "chat_instance":"x","data":"size_m","message":{"message_id":3,"date":1700000000,
+            "chat":{"id":555,"type":"private","first_name":"Alice"},"from":{"id":42,"is_bot":true,"first_name":"Bot"},"text":"Pick"}}}"#;
+        let Normalized::Button { callback_id, inbound } = update(1, &parse(raw)) else { panic!("not a press") };
+        assert_eq!(callback_id, "cb9");
+        assert_eq!(inbound.platform_message_id, "cb:cb9");
+        assert_eq!(inbound.kind, InboundKind::ButtonPress { data: "size_m".into() });
+    }
 }

@@ -49,12 +49,8 @@ pub async fn run(bot: Bot, settings: Settings, channel: Channel, hub: Arc<dyn Hu
     }
     let mut offset: i32 = 0;
     loop {
-        let request = bot
-            .get_updates()
-            .offset(offset)
-            .timeout(settings.poll_timeout)
-            .limit(BATCH)
-            .allowed_updates(ALLOWED);
+        let request =
+            bot.get_updates().offset(offset).timeout(settings.poll_timeout).limit(BATCH).allowed_updates(ALLOWED);
         let answer = tokio::select! {
             r = request.send() => r,
             _ = stop.cancelled() => return,

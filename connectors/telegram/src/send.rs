@@ -7,6 +7,7 @@ use teloxide::payloads::{SendDocumentSetters, SendMessageSetters, SendPhotoSette
 use teloxide::requests::{Request, Requester};
 use teloxide::types::{ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message};
 
+use crate::clients::Pacer;
 use crate::errors::classify;
 use crate::normalize::message_key;
 
@@ -70,18 +71,22 @@ fn keyboard(buttons: &[Button]) -> Result<Option<InlineKeyboardMarkup>, SendErro
 
 /// What Telegram can fetch for an attachment: a public URL, else a `file_id` it knows.
 fn input_file(a: &Attachment) -> Option<InputFile> {
-    if let Some(u) = a.url.as_deref().and_then(|u| url::Url::parse(u).ok()).filter(|u| matches!(u.scheme(), "http" | "https")) {
+    if let Some(u) =
+        a.url.as_deref().and_then(|u| url::Url::parse(u).ok()).filter(|u| matches!(u.scheme(), "http" | "https"))
+    {
         return Some(InputFile::url(u));
     }
     a.file_id.as_ref().map(|id| InputFile::file_id(FileId(id.clone())))
 }
 
 fn is_photo(a: &Attachment) -> bool {
-    a.kind == "photo" || a.kind == "image" || a.mime.as_deref().is_some_and(|m| m.starts_with("image/") && m != "image/gif")
+    a.kind == "photo"
+        || a.kind == "image"
+        || a.mime.as_deref().is_some_and(|m| m.starts_with("image/") && m != "image/gif")
 }
 
 /// Sends one outbound message with whichever requester (throttled or not).
-pub async fn deliver<R>(bot: &R, out: &Outbound) -> Result<Sent, SendError>
+pub async fn deliver<R>(bot: &R, pacer: Option<&Pacer>, out: &Outbound) -> Result<Sent, SendError>
 where
     R: Requester<Err = RequestError>,
 {
@@ -113,8 +118,14 @@ where
         let last = parts.len() - 1;
         for (i, part) in parts.into_iter().enumerate() {
             let mut req = bot.send_message(chat_id, part);
-            if i == last && files.is_empty() && let Some(m) = markup.take() {
+            if i == last
+                && files.is_empty()
+                && let Some(m) = markup.take()
+            {
                 req = req.reply_markup(m);
+            }
+            if let Some(p) = pacer {
+                p.turn().await;
             }
             keep(req.send().await.map_err(classify)?);
         }
@@ -122,6 +133,9 @@ where
     let count = files.len();
     for (i, (a, file)) in files.into_iter().enumerate() {
         let reply_markup = if i + 1 == count { markup.take() } else { None };
+        if let Some(p) = pacer {
+            p.turn().await;
+        }
         let sent = if is_photo(a) {
             let mut req = bot.send_photo(chat_id, file);
             if let Some(c) = caption.clone() {

@@ -49,7 +49,8 @@ impl Settings {
             "polling" => Mode::Polling,
             other => return Err(format!("mode must be webhook or polling, not {other:?}")),
         };
-        let raw_url = settings.get("api_url").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_API_URL);
+        let raw_url =
+            settings.get("api_url").and_then(Value::as_str).filter(|s| !s.is_empty()).unwrap_or(DEFAULT_API_URL);
         let api_url = url::Url::parse(raw_url).map_err(|e| format!("api_url {raw_url:?} is not a URL: {e}"))?;
         if !matches!(api_url.scheme(), "http" | "https") || api_url.cannot_be_a_base() {
             return Err("api_url must be an http:// or https:// address".into());
@@ -83,10 +84,9 @@ pub fn complete(settings: Value) -> Result<(Settings, Map<String, Value>), Strin
     {
         return Err("notify_operators must be true or false".into());
     }
-    let secret_ok = map
-        .get("webhook_secret")
-        .and_then(Value::as_str)
-        .is_some_and(|s| (16..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
+    let secret_ok = map.get("webhook_secret").and_then(Value::as_str).is_some_and(|s| {
+        (16..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
     if !secret_ok {
         map.insert("webhook_secret".into(), json!(new_secret()));
     }
