@@ -51,6 +51,10 @@ struct St {
     failures: HashMap<String, VecDeque<Failure>>,
     files: HashMap<String, (String, Vec<u8>)>,
     limits: bool,
+    /// Successful calls per method, kept even when calls are not recorded.
+    ok_counts: HashMap<String, usize>,
+    /// Off for load tests: only counts are kept.
+    quiet: bool,
     recent_sends: HashMap<String, VecDeque<Instant>>,
     throttled: usize,
 }
@@ -178,6 +182,31 @@ impl FakeTelegram {
         self.inner.st.lock().unwrap().limits = on;
     }
 
+    /// Keeps only counts of calls, not the calls (load tests).
+    pub fn quiet(&self) {
+        self.inner.st.lock().unwrap().quiet = true;
+    }
+
+    /// Successful calls of `method` so far, recorded or not.
+    pub fn ok_count(&self, method: &str) -> usize {
+        self.inner.st.lock().unwrap().ok_counts.get(&method.to_lowercase()).copied().unwrap_or(0)
+    }
+
+    /// Waits until `n` calls of `method` succeeded, recorded or not.
+    pub async fn wait_count(&self, method: &str, n: usize, patience: Duration) {
+        tokio::time::timeout(patience, async {
+            loop {
+                let changed = self.inner.changed.notified();
+                if self.ok_count(method) >= n {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("only {} of {n} {method} calls arrived in time", self.ok_count(method)))
+    }
+
     /// How many sends were refused with 429 by the limits.
     pub fn throttled(&self) -> usize {
         self.inner.st.lock().unwrap().throttled
@@ -242,7 +271,11 @@ impl FakeTelegram {
 
     /// Waits until the bot confirmed every queued update.
     pub async fn wait_confirmed(&self, token: &str) {
-        tokio::time::timeout(super::PATIENCE, async {
+        self.wait_confirmed_within(token, super::PATIENCE).await
+    }
+
+    pub async fn wait_confirmed_within(&self, token: &str, patience: Duration) {
+        tokio::time::timeout(patience, async {
             loop {
                 let changed = self.inner.changed.notified();
                 if self.pending(token) == 0 {
@@ -337,7 +370,15 @@ async fn method(
     let (status, res) = answer(&inner, &token, &method, &params).await;
     let message_id =
         if status == 200 && method.starts_with("send") { Some(inner.st.lock().unwrap().next_message) } else { None };
-    inner.st.lock().unwrap().calls.push(Call { token, method, params, status, message_id });
+    {
+        let mut st = inner.st.lock().unwrap();
+        if status == 200 {
+            *st.ok_counts.entry(method.clone()).or_default() += 1;
+        }
+        if !st.quiet {
+            st.calls.push(Call { token, method, params, status, message_id });
+        }
+    }
     inner.changed.notify_waiters();
     res
 }
