@@ -40,6 +40,8 @@ pub struct Inner {
     pub consoles: crate::notify::Consoles,
     /// Channels' background work (Telegram long polling).
     pub runners: crate::runners::Runners,
+    /// Automatic distribution of chats; console connections for the grace period.
+    pub distribution: crate::distribution::Distributor,
 }
 
 impl Deref for App {
@@ -71,6 +73,7 @@ impl App {
             widget_limits: crate::widget::limits::WidgetLimits::new(&config.widget),
             consoles: crate::notify::Consoles::default(),
             runners: crate::runners::Runners::default(),
+            distribution: crate::distribution::Distributor::default(),
             config,
         }))
     }

@@ -20,6 +20,7 @@ pub struct Config {
     pub outbox: Outbox,
     pub limits: Limits,
     pub widget: Widget,
+    pub distribution: crate::distribution::Settings,
     pub log: Log,
 }
 
@@ -98,6 +99,7 @@ impl Default for Config {
             outbox: Outbox::default(),
             limits: Limits::default(),
             widget: Widget::default(),
+            distribution: crate::distribution::Settings::default(),
             log: Log::default(),
         }
     }

@@ -6,6 +6,7 @@ pub mod app;
 pub mod channels;
 pub mod clock;
 pub mod config;
+pub mod distribution;
 pub mod error;
 pub mod http;
 pub mod inbox;
@@ -14,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod operators;
 pub mod outbox;
+pub mod reports;
 pub mod runners;
 pub mod store;
 pub mod widget;
@@ -78,6 +80,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
 
     tokio::spawn(outbox::run(app.clone()));
     tokio::spawn(app.clone().watch_presence());
+    tokio::spawn(distribution::run(app.clone()));
     tokio::spawn(notify::notifier::run(app.clone()));
     app.runners.start_all(&app).await?;
     let addr = listener.local_addr()?;

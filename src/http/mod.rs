@@ -11,6 +11,7 @@ mod events;
 mod files;
 mod hooks;
 mod notify;
+mod reports;
 pub mod widget;
 
 use axum::Router;
@@ -53,6 +54,9 @@ pub fn router(app: App) -> Router {
         .route("/channels", get(channels::list).post(channels::create))
         .route("/channels/{id}", get(channels::get).patch(channels::update))
         .route("/channels/{id}/files/{file_id}", get(files::fetch))
+        .route("/queue", get(reports::queue))
+        .route("/reports/conversations", get(reports::conversations))
+        .route("/reports/operator-status", get(reports::operator_status))
         .route("/events", get(events::subscribe))
         .route("/openapi.json", get(assets::openapi))
         .fallback(|| async { ApiError::not_found("no such API route") });

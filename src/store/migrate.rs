@@ -17,6 +17,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_telegram.sql"),
         include_str!("../../migrations/postgres/0002_telegram.sql"),
     ),
+    (
+        3,
+        "distribution",
+        include_str!("../../migrations/sqlite/0003_distribution.sql"),
+        include_str!("../../migrations/postgres/0003_distribution.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

@@ -1,0 +1,36 @@
+//! Who answers: hands chats that open with no assignee to Online operators by a policy,
+//! keeps the queue of chats nobody can take yet and drains it in arrival order, moves a
+//! chat on when its assignee does not answer, and turns operators whose consoles are all
+//! gone Offline after a grace period.
+//!
+//! Every hand-out is decided and written inside ONE `store.write` job with a conditional
+//! update, so it is atomic against concurrent openings on this node (one writer) and on
+//! other nodes (each PostgreSQL write transaction holds the same advisory lock).
+
+pub mod assign;
+pub mod history;
+pub mod policy;
+pub mod presence;
+pub mod queue;
+pub mod route;
+pub mod settings;
+pub mod worker;
+
+use std::sync::atomic::AtomicI64;
+
+pub use assign::Assigned;
+pub use history::Reason;
+pub use presence::Presence;
+pub use settings::Settings;
+pub use worker::{Pass, run, run_once};
+
+/// The distributor's state on this node, kept in [`crate::app::Inner`].
+#[derive(Default)]
+pub struct Distributor {
+    /// Console connections per operator on this node.
+    pub presence: Presence,
+    /// The last event id handled here (0: not read from the database yet).
+    watermark: AtomicI64,
+    /// The last event id written back to the database.
+    saved: AtomicI64,
+}

@@ -1,0 +1,171 @@
+//! Console connections: counted per operator on this node, written as heartbeats for
+//! the other nodes, and the grace period after which an Online or Away operator with
+//! no console connected anywhere becomes Offline (logged like any status change).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::operators::{self, Status};
+use crate::params;
+use crate::store::Db;
+
+/// Longest time between two heartbeats of a connected operator.
+const HEARTBEAT_MS: i64 = 10_000;
+
+#[derive(Clone)]
+pub struct Presence(Arc<Inner>);
+
+struct Inner {
+    local: Mutex<HashMap<i64, Local>>,
+    /// Bumped on every connect and disconnect, for those who wait on them.
+    version: watch::Sender<u64>,
+    last_beat: AtomicI64,
+}
+
+struct Local {
+    open: usize,
+    /// When the last connection closed.
+    last_seen: i64,
+    /// Changed since the last heartbeat.
+    dirty: bool,
+}
+
+impl Default for Presence {
+    fn default() -> Self {
+        Presence(Arc::new(Inner {
+            local: Mutex::new(HashMap::new()),
+            version: watch::Sender::new(0),
+            last_beat: AtomicI64::new(0),
+        }))
+    }
+}
+
+/// One open console connection; dropping it records the disconnection.
+pub struct Connection {
+    inner: Arc<Inner>,
+    operator_id: i64,
+    clock: Arc<dyn Clock>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let now = self.clock.now_ms();
+        if let Ok(mut local) = self.inner.local.lock()
+            && let Some(l) = local.get_mut(&self.operator_id)
+        {
+            l.open = l.open.saturating_sub(1);
+            l.last_seen = now;
+            l.dirty = true;
+        }
+        self.inner.version.send_modify(|v| *v += 1);
+    }
+}
+
+impl Presence {
+    /// Counts a console connection of `operator_id` until the returned guard is dropped.
+    pub fn connect(&self, operator_id: i64, clock: Arc<dyn Clock>) -> Connection {
+        let now = clock.now_ms();
+        if let Ok(mut local) = self.0.local.lock() {
+            let l = local.entry(operator_id).or_insert(Local { open: 0, last_seen: now, dirty: true });
+            l.open += 1;
+            l.dirty = true;
+        }
+        self.0.version.send_modify(|v| *v += 1);
+        Connection { inner: self.0.clone(), operator_id, clock }
+    }
+
+    /// Open console connections of the operator on this node.
+    pub fn connections(&self, operator_id: i64) -> usize {
+        self.0.local.lock().map(|l| l.get(&operator_id).map_or(0, |l| l.open)).unwrap_or(0)
+    }
+
+    /// Waits until the operator has exactly `n` connections on this node.
+    pub async fn wait_for(&self, operator_id: i64, n: usize) {
+        let mut changes = self.0.version.subscribe();
+        while self.connections(operator_id) != n {
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Operators with a console connected here.
+    fn connected(&self) -> HashSet<i64> {
+        self.0.local.lock().map(|l| l.iter().filter(|(_, l)| l.open > 0).map(|(id, _)| *id).collect()).unwrap_or_default()
+    }
+
+    /// (operator, last seen) to write now: all connected operators when a heartbeat is
+    /// due, and whoever connected or left since the last one. Forgets who left.
+    fn beats(&self, now: i64, every_ms: i64) -> Vec<(i64, i64)> {
+        let due = now - self.0.last_beat.load(Ordering::SeqCst) >= every_ms;
+        let Ok(mut local) = self.0.local.lock() else { return Vec::new() };
+        let mut out = Vec::new();
+        for (id, l) in local.iter_mut() {
+            if l.dirty || (due && l.open > 0) {
+                out.push((*id, if l.open > 0 { now } else { l.last_seen }));
+                l.dirty = false;
+            }
+        }
+        local.retain(|_, l| l.open > 0);
+        if due {
+            self.0.last_beat.store(now, Ordering::SeqCst);
+        }
+        out
+    }
+
+    /// What a pass hands to [`expire`]: heartbeats to write and who is connected here.
+    pub fn snapshot(&self, now: i64, grace_ms: i64) -> (Vec<(i64, i64)>, HashSet<i64>) {
+        let every = if grace_ms > 0 { HEARTBEAT_MS.min(grace_ms / 3).max(1) } else { HEARTBEAT_MS };
+        (self.beats(now, every), self.connected())
+    }
+}
+
+/// Writes the heartbeats, then sets Offline every Online or Away operator whose last
+/// console (on any node) closed `grace_ms` ago, or who changed status that long ago
+/// without ever connecting. The status log gets the moment the grace period ran out.
+pub fn expire(
+    db: &mut Db,
+    beats: &[(i64, i64)],
+    connected: &HashSet<i64>,
+    grace_ms: i64,
+    now: i64,
+) -> Result<Vec<i64>> {
+    for (operator, seen) in beats {
+        db.exec(
+            "INSERT INTO operator_presence (operator_id, last_seen_at) VALUES ($1, $2) \
+             ON CONFLICT (operator_id) DO UPDATE SET last_seen_at = CASE \
+             WHEN excluded.last_seen_at > operator_presence.last_seen_at THEN excluded.last_seen_at \
+             ELSE operator_presence.last_seen_at END",
+            params![*operator, *seen],
+        )?;
+    }
+    if grace_ms <= 0 {
+        return Ok(Vec::new());
+    }
+    let rows = db.query(
+        "SELECT o.id, COALESCE(p.last_seen_at, 0), \
+         COALESCE((SELECT MAX(l.at) FROM operator_status_log l WHERE l.operator_id = o.id), 0) \
+         FROM operators o LEFT JOIN operator_presence p ON p.operator_id = o.id \
+         WHERE o.status IN ('online', 'away') ORDER BY o.id",
+        &[],
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        let id = r.i64(0);
+        if connected.contains(&id) {
+            continue;
+        }
+        let deadline = r.i64(1).max(r.i64(2)) + grace_ms;
+        if deadline <= now {
+            operators::set_status(db, id, Status::Offline, deadline)?;
+            tracing::info!(operator.id = id, grace_ms, "no console connected for the grace period: now Offline");
+            out.push(id);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,86 @@
+//! The queue: open chats with no assignee, oldest opening first. Those on channels with
+//! distribution on are handed out in that order as soon as an Online operator has room.
+
+use std::collections::HashMap;
+
+use serde_json::{Value as Json, json};
+
+use super::assign::{Assigned, assign};
+use super::history::Reason;
+use super::policy;
+use super::settings::Settings;
+use crate::clock::rfc3339;
+use crate::error::Result;
+use crate::inbox::views::{self, CHAT_SELECT};
+use crate::params;
+use crate::store::{Db, Value};
+
+/// Most chats handed out in one write job; the worker runs another if more wait.
+pub const DRAIN_BATCH: i64 = 100;
+
+/// Open, unassigned chats a human answers, with when their conversation opened and
+/// whether their channel distributes; oldest first.
+const WAITING: &str = "SELECT c.id, v.opened_at, COALESCE(dc.distribution, 1) FROM chats c \
+    JOIN conversations v ON v.id = c.conversation_id \
+    LEFT JOIN channels dc ON dc.id = COALESCE(v.channel_id, c.active_channel_id) \
+    WHERE c.assignee_id IS NULL AND c.status = 'open' AND c.handler = 'human'";
+
+/// The first `limit` chats waiting to be handed out.
+pub fn head(db: &mut Db, limit: i64) -> Result<Vec<i64>> {
+    let rows =
+        db.query(&format!("{WAITING} AND COALESCE(dc.distribution, 1) = 1 ORDER BY v.opened_at, c.id LIMIT $1"), params![limit])?;
+    Ok(rows.iter().map(|r| r.i64(0)).collect())
+}
+
+/// Whether any open chat has no assignee (a cheap check before a write job).
+pub fn any_waiting(db: &mut Db) -> Result<bool> {
+    Ok(db.query_opt("SELECT 1 FROM chats WHERE assignee_id IS NULL AND status = 'open' LIMIT 1", &[])?.is_some())
+}
+
+/// Hands out waiting chats in arrival order while an Online operator has room; at most
+/// [`DRAIN_BATCH`] per call.
+pub fn drain(db: &mut Db, settings: &Settings, now: i64) -> Result<Vec<Assigned>> {
+    let waiting = head(db, DRAIN_BATCH)?;
+    if waiting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut candidates = policy::candidates(db)?;
+    let mut out = Vec::new();
+    for chat_id in waiting {
+        let Some(operator) = policy::choose(settings, &candidates, None) else { break };
+        if let Some(a) = assign(db, chat_id, None, Some(operator), Reason::Policy, None, now)? {
+            policy::took(&mut candidates, operator, a.record_id);
+            out.push(a);
+        }
+    }
+    Ok(out)
+}
+
+/// The queue as the console shows it: every open chat without an assignee, oldest first,
+/// each with `waiting_since` and whether its channel hands chats out automatically.
+pub fn list(db: &mut Db, limit: i64) -> Result<Json> {
+    let rows = db.query(&format!("{WAITING} ORDER BY v.opened_at, c.id LIMIT $1"), params![limit.clamp(1, 500)])?;
+    let total = db
+        .query_one(
+            "SELECT COUNT(*) FROM chats c WHERE c.assignee_id IS NULL AND c.status = 'open' AND c.handler = 'human'",
+            &[],
+        )?
+        .i64(0);
+    let online = db.query_one("SELECT COUNT(*) FROM operators WHERE status = 'online'", &[])?.i64(0);
+    let mut chats = Vec::new();
+    if !rows.is_empty() {
+        let ids: Vec<Value> = rows.iter().map(|r| Value::Int(r.i64(0))).collect();
+        let sql = format!("{CHAT_SELECT} WHERE c.id IN ({})", views::placeholders(1, ids.len()));
+        let found = db.query(&sql, &ids)?;
+        let mut by_id: HashMap<i64, Json> =
+            views::chats_json(db, &found)?.into_iter().map(|c| (c["id"].as_i64().unwrap_or(0), c)).collect();
+        for r in &rows {
+            if let Some(mut chat) = by_id.remove(&r.i64(0)) {
+                chat["waiting_since"] = json!(rfc3339(r.i64(1)));
+                chat["distribution"] = json!(r.bool(2));
+                chats.push(chat);
+            }
+        }
+    }
+    Ok(json!({"chats": chats, "total": total, "online_operators": online}))
+}

@@ -1,0 +1,176 @@
+//! The distributor's loop. It wakes on committed events that can change who should have
+//! a chat (a chat opened or closed, a transfer, an operator's status) and once a second,
+//! and each time runs one pass. Events are read back from the event table after a
+//! watermark, so none is missed when the live feed lags or the node restarts. Passes
+//! are idempotent: the same event handled on several nodes, or by a test calling
+//! [`run_once`] while the loop runs, hands nothing out twice.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+
+use super::assign::Assigned;
+use super::{presence, queue, route};
+use crate::app::App;
+use crate::error::Result;
+use crate::params;
+use crate::store::events;
+
+const SWEEP: Duration = Duration::from_secs(1);
+const WATERMARK: &str = "distribution.last_event";
+const EVENT_PAGE: i64 = 1000;
+
+/// What one pass did.
+#[derive(Debug, Default, Serialize)]
+pub struct Pass {
+    pub assigned: Vec<Assigned>,
+    /// Operators set Offline because no console was connected for the grace period.
+    pub went_offline: Vec<i64>,
+}
+
+/// Runs until shutdown.
+pub async fn run(app: App) {
+    let mut live = app.store.subscribe();
+    let mut ticker = tokio::time::interval(SWEEP);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let periodic = tokio::select! {
+            _ = ticker.tick() => true,
+            e = live.recv() => match e {
+                Ok(e) if wakes(&e.kind) => false,
+                Ok(_) => continue,
+                Err(RecvError::Lagged(_)) => false,
+                Err(RecvError::Closed) => return,
+            },
+            _ = app.shutdown.cancelled() => return,
+        };
+        // One pass covers whatever else is queued by now.
+        loop {
+            match live.try_recv() {
+                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = pass(&app, periodic).await {
+            if app.shutdown.is_cancelled() {
+                return;
+            }
+            tracing::warn!(error = %e, "distribution pass failed");
+        }
+    }
+}
+
+/// One full pass now: presence and grace period, new events, answer timeouts, the
+/// queue. Tests call it after moving the clock instead of waiting for the loop.
+pub async fn run_once(app: &App) -> Result<Pass> {
+    pass(app, true).await
+}
+
+fn wakes(kind: &str) -> bool {
+    matches!(kind, "chat.opened" | "chat.updated" | "chat.transferred" | "operator.updated")
+}
+
+/// What an event asks of the distributor.
+enum Todo {
+    Reopened(i64),
+    Offline { operator: i64, at: i64 },
+}
+
+async fn pass(app: &App, periodic: bool) -> Result<Pass> {
+    let settings = app.config.distribution.clone();
+    let mut out = Pass::default();
+    if periodic {
+        let now = app.now();
+        let grace_ms = settings.offline_grace_seconds * 1000;
+        let (beats, connected) = app.distribution.presence.snapshot(now, grace_ms);
+        out.went_offline =
+            app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
+    }
+
+    let (todo, last) = new_events(app).await?;
+    if !todo.is_empty() {
+        let (s, now) = (settings.clone(), app.now());
+        let done = app
+            .store
+            .write(move |db| -> Result<Vec<Assigned>> {
+                let mut done = Vec::new();
+                for t in todo {
+                    match t {
+                        Todo::Reopened(chat) => done.extend(route::reopened(db, &s, chat, now)?),
+                        Todo::Offline { operator, at } => done.extend(route::went_offline(db, &s, operator, at, now)?),
+                    }
+                }
+                Ok(done)
+            })
+            .await?;
+        out.assigned.extend(done);
+    }
+
+    if periodic && settings.answer_timeout_seconds > 0 {
+        let (s, now) = (settings.clone(), app.now());
+        out.assigned.extend(app.store.write(move |db| route::unanswered(db, &s, now)).await?);
+    }
+
+    while app.store.read(queue::any_waiting).await? {
+        let (s, now) = (settings.clone(), app.now());
+        let given = app.store.write(move |db| queue::drain(db, &s, now)).await?;
+        let more = given.len() as i64 == queue::DRAIN_BATCH;
+        out.assigned.extend(given);
+        if !more {
+            break;
+        }
+    }
+
+    app.distribution.watermark.fetch_max(last, Ordering::SeqCst);
+    if periodic && last > app.distribution.saved.load(Ordering::SeqCst) {
+        app.store
+            .write(move |db| {
+                db.exec(
+                    "UPDATE worker_state SET value = $1 WHERE name = $2 AND value < $1",
+                    params![last, WATERMARK],
+                )
+            })
+            .await?;
+        app.distribution.saved.fetch_max(last, Ordering::SeqCst);
+    }
+    for a in &out.assigned {
+        tracing::info!(chat.id = a.chat_id, operator.id = a.operator_id, reason = a.reason.as_str(), "chat assigned");
+    }
+    Ok(out)
+}
+
+/// Reads the events after the watermark; returns what they ask for and the last id.
+async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
+    let mut after = app.distribution.watermark.load(Ordering::SeqCst);
+    if after == 0 {
+        after = app
+            .store
+            .read(|db| -> Result<i64> {
+                Ok(db.query_opt("SELECT value FROM worker_state WHERE name = $1", params![WATERMARK])?.map_or(0, |r| r.i64(0)))
+            })
+            .await?;
+        app.distribution.saved.fetch_max(after, Ordering::SeqCst);
+    }
+    let mut todo = Vec::new();
+    loop {
+        let from = after;
+        let rows = app.store.read(move |db| events::after(db, from, EVENT_PAGE)).await?;
+        for e in &rows {
+            after = e.id;
+            let data: serde_json::Value = match e.kind.as_str() {
+                "chat.opened" | "operator.updated" => serde_json::from_str(&e.data).unwrap_or_default(),
+                _ => continue,
+            };
+            if e.kind == "chat.opened" && data["reopened"] == true {
+                todo.extend(e.chat_id.map(Todo::Reopened));
+            } else if e.kind == "operator.updated" && data["operator"]["status"] == "offline" {
+                todo.extend(data["operator"]["id"].as_i64().map(|operator| Todo::Offline { operator, at: e.at_ms }));
+            }
+        }
+        if (rows.len() as i64) < EVENT_PAGE {
+            return Ok((todo, after));
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The figures of a conversation, written once in the transaction that closes it: a
+//! closed conversation never changes, so reports read one small row each instead of
+//! counting messages again.
+
+use std::collections::BTreeSet;
+
+use crate::error::Result;
+use crate::params;
+use crate::store::Db;
+
+/// Records the figures of the chat's open conversation, which is being closed now
+/// (its `closed_at` is already set). Called by [`crate::inbox::chats::close`].
+pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
+    let Some(v) = db.query_opt(
+        "SELECT v.id, c.contact_id, v.channel_id, c.assignee_id, v.closed_by, v.opened_at, v.first_reply_at, \
+         v.closed_at, v.reopened FROM chats c JOIN conversations v ON v.id = c.conversation_id \
+         WHERE c.id = $1 AND v.closed_at IS NOT NULL",
+        params![chat_id],
+    )?
+    else {
+        return Ok(());
+    };
+    let conversation = v.i64(0);
+    let (opened, first_reply, closed) = (v.i64(5), v.opt_i64(6), v.i64(7));
+    let (mut messages_in, mut messages_out, mut notes) = (0, 0, 0);
+    // Involved: the assignee at close, whoever closed it, wrote in it, or held it.
+    let mut involved = BTreeSet::new();
+    involved.extend(v.opt_i64(3));
+    involved.extend(v.opt_i64(4));
+    for r in db.query(
+        "SELECT kind, direction, operator_id, COUNT(*) FROM messages WHERE chat_id = $1 AND conversation_id = $2 \
+         GROUP BY kind, direction, operator_id",
+        params![chat_id, conversation],
+    )? {
+        let n = r.i64(3);
+        match (r.str(0).as_str(), r.str(1).as_str()) {
+            ("note", _) => notes += n,
+            (_, "in") => messages_in += n,
+            _ => messages_out += n,
+        }
+        involved.extend(r.opt_i64(2));
+    }
+    let mut transfers = 0;
+    for r in db.query(
+        "SELECT operator_id, from_operator_id, reason FROM assignments WHERE conversation_id = $1",
+        params![conversation],
+    )? {
+        involved.extend(r.opt_i64(0));
+        involved.extend(r.opt_i64(1));
+        transfers += i64::from(r.str(2) == "transfer");
+    }
+    let operators = serde_json::to_string(&involved).unwrap_or_else(|_| "[]".into());
+    db.exec(
+        "INSERT INTO conversation_stats (conversation_id, chat_id, contact_id, channel_id, operator_id, closed_by, \
+         opened_at, first_reply_at, closed_at, first_reply_ms, close_ms, messages_in, messages_out, notes, transfers, \
+         reopened, operators) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         ON CONFLICT (conversation_id) DO NOTHING",
+        params![
+            conversation,
+            chat_id,
+            v.i64(1),
+            v.opt_i64(2),
+            v.opt_i64(3),
+            v.opt_i64(4),
+            opened,
+            first_reply,
+            closed,
+            first_reply.map(|t| t - opened),
+            closed - opened,
+            messages_in,
+            messages_out,
+            notes,
+            transfers,
+            v.i64(8),
+            operators
+        ],
+    )?;
+    Ok(())
+}
