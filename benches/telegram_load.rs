@@ -15,7 +15,8 @@
 //!
 //! Run: `cargo bench --bench telegram_load` (about a minute). Settings as
 //! `-- --updates 20000` or `PARLEY_BENCH_UPDATES=20000`: `updates` (50000), `users` (1000),
-//! `concurrency` (64), `poll_updates` (20000), `recipients` (10000), `limited` (600).
+//! `concurrency` (64), `poll_updates` (20000), `recipients` (10000), `limited` (600),
+//! `outbox_concurrency` (128: sends in flight at once).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -167,6 +168,7 @@ async fn main() -> anyhow::Result<()> {
     config.database.url = format!("sqlite://{}/parley.db", dir.path().display());
     config.listen = "127.0.0.1:0".into();
     config.log.level = "warn".into();
+    config.outbox.concurrency = setting("outbox_concurrency", 128)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let launched = parley::launch(config, listener, parley::Options::default()).await?;
     let base = format!("http://{}", launched.addr);

@@ -57,8 +57,10 @@ struct Notice {
 fn consider(app: &App, e: &EventRow) {
     let notice = match e.kind.as_str() {
         "chat.transferred" | "chat.assigned" => assigned(e),
-        // Cheap test first: most events are not a contact writing.
-        "message.created" if e.data.contains(r#""direction":"in""#) => written(app, e),
+        // Cheap tests first: most events are not a contact writing in an assigned chat.
+        "message.created" if e.data.contains(r#""direction":"in""#) && !e.data.contains(r#""assignee":null"#) => {
+            written(app, e)
+        }
         _ => None,
     };
     if let Some(n) = notice {
