@@ -187,6 +187,13 @@ async fn attempt(app: &App, job: &Job) -> Outcome {
 }
 
 async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
+    let result = match &outcome {
+        Outcome::Sent(_) => "sent",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Park => "parked",
+        Outcome::Failed { .. } => "failed",
+    };
+    metrics::counter!("parley_outbox_attempts_total", "result" => result).increment(1);
     let now = app.clock.now_ms();
     let max_attempts = app.config.outbox.max_attempts;
     app.store

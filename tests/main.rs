@@ -5,6 +5,8 @@
 mod support;
 
 mod auth;
+mod browser_console;
+mod browser_widget;
 mod chats;
 mod contacts;
 mod distribution;

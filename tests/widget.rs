@@ -1,72 +1,11 @@
 //! The website widget over its real WebSocket, as a visitor's browser speaks it.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::{PATIENCE, Session, TestApp, spawn_app, spawn_app_with};
-
-struct Visitor {
-    ws: crate::support::client::Ws,
-    hello: Value,
-}
-
-impl Visitor {
-    async fn connect(app: &TestApp, query: &str) -> Result<Visitor, String> {
-        Self::connect_from(app, query, None).await
-    }
-
-    async fn connect_from(app: &TestApp, query: &str, origin: Option<&str>) -> Result<Visitor, String> {
-        let url = format!("{}/widget/ws?{query}", app.base.replace("http://", "ws://"));
-        let mut req = url.into_client_request().unwrap();
-        if let Some(o) = origin {
-            req.headers_mut().insert("origin", o.parse().unwrap());
-        }
-        let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
-        let mut v = Visitor { ws, hello: Value::Null };
-        v.hello = v.next().await.expect("a first frame");
-        Ok(v)
-    }
-
-    fn token(&self) -> String {
-        self.hello["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn send(&mut self, frame: Value) {
-        self.ws.send(Message::Text(frame.to_string().into())).await.unwrap();
-    }
-
-    async fn say(&mut self, text: &str, client_id: &str) -> Value {
-        self.send(json!({"type": "message", "text": text, "client_id": client_id})).await;
-        self.wait("ack").await
-    }
-
-    async fn next(&mut self) -> Option<Value> {
-        loop {
-            match tokio::time::timeout(PATIENCE, self.ws.next()).await.expect("no frame in time")? {
-                Ok(Message::Text(t)) => return Some(serde_json::from_str(t.as_str()).unwrap()),
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => {}
-            }
-        }
-    }
-
-    async fn wait(&mut self, kind: &str) -> Value {
-        loop {
-            let f = self.next().await.unwrap_or_else(|| panic!("closed while waiting for {kind}"));
-            if f["type"] == kind {
-                return f;
-            }
-        }
-    }
-}
-
-async fn widget_key(admin: &Session) -> (i64, String) {
-    let (_, list) = admin.get("/api/v1/channels").await;
-    let w = list["channels"].as_array().unwrap().iter().find(|c| c["kind"] == "widget").unwrap().clone();
-    (w["id"].as_i64().unwrap(), w["key"].as_str().unwrap().to_owned())
-}
+use crate::support::visitor::{Visitor, widget_key};
+use crate::support::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_visitor_and_an_operator_talk_live_both_ways() {

@@ -165,6 +165,8 @@ impl Session {
     ) {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let registration = app.visitors.register(channel.channel.id, &visitor, tx);
+        metrics::gauge!("parley_widget_connections").increment(1.0);
+        let _gauge = GaugeGuard("parley_widget_connections");
         let mut s = Session { app, channel, visitor, state: VisitorState::default(), ip, registration };
         let Ok(hello) = s.hello(&token, after).await else { return };
         if socket.send(text(&hello)).await.is_err() {
@@ -338,6 +340,15 @@ impl Session {
             }
             Err(e) => vec![error("unavailable", &e.to_string(), None)],
         }
+    }
+}
+
+/// Decrements a gauge when the connection ends, however it ends.
+struct GaugeGuard(&'static str);
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        metrics::gauge!(self.0).decrement(1.0);
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod client;
 pub mod telegram_fake;
+pub mod visitor;
 pub mod webhook_fake;
 
 use std::sync::Arc;
