@@ -141,7 +141,9 @@ const PALETTE = ['#b4232c', '#9a4d00', '#6f6200', '#2f7d32', '#00766c', '#0a6aa1
   '#3949ab', '#6a3fb5', '#a0307a', '#5d6b7a'];
 
 export function initials(name) {
-  const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  // Letters and digits only: "Visitor #12" gives "V1", "@masha" gives "M".
+  const parts = String(name || '?').trim().split(/\s+/)
+    .map((p) => p.replace(/[^\p{L}\p{N}]/gu, '')).filter(Boolean);
   if (!parts.length) return '?';
   const first = [...parts[0]][0] || '';
   const last = parts.length > 1 ? [...parts[parts.length - 1]][0] : '';
