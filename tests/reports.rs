@@ -332,7 +332,7 @@ async fn the_console_shows_both_reports_and_the_queue() {
     b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
 
     b.driver.find(By::Css("[data-testid=nav-reports]")).await.unwrap().click().await.unwrap();
-    b.wait_until("the reports page", "document.querySelector('[data-testid=reports-page]')").await;
+    b.wait_until("the reports page", "document.querySelector('[data-testid=reports-page]')?.hidden === false").await;
     // The scenario's day, set in the form.
     let day = date(sc.day);
     b.eval(&format!(

@@ -13,6 +13,8 @@ import { openTransfer, openMerge } from './dialogs.js';
 import { OperatorMenu } from './operator.js';
 import { Notifier } from './notify.js';
 import { anyModalOpen } from './modal.js';
+import { ReportsPage } from './reports.js';
+import { QueueButton } from './queue.js';
 
 const root = document.getElementById('app');
 const narrow = window.matchMedia('(max-width: 700px)');
@@ -25,6 +27,7 @@ const state = {
   recentNotices: new Map(),
 };
 let list; let view; let card; let menu; let notifier; let panes; let conn;
+let reports; let queue;
 
 // ---- helpers shared with the panes ------------------------------------------------------
 function openChat(id) {
@@ -69,6 +72,7 @@ function rememberChat(chat) {
 
 // ---- chat opening ------------------------------------------------------------------------
 function onHash() {
+  if (reports.route(location.hash, panes)) return; // #reports…: the Reports page instead of the panes
   const m = location.hash.match(/^#chat=(\d+)$/);
   if (m) { selectChat(Number(m[1])); return; }
   list.setSelected(null);
@@ -136,6 +140,7 @@ function onEventGuarded(ev) {
 
 function onEvent(ev) {
   const d = ev.data || {};
+  queue.onEvent(ev);
   switch (ev.kind) {
     case 'message.created':
       if (d.chat) { list.upsert(d.chat); view.onChatUpdated(d.chat); rememberChat(d.chat); }
@@ -152,6 +157,7 @@ function onEvent(ev) {
       break;
     case 'chat.opened':      // a new chat, or a closed one the contact brought back
     case 'chat.updated':
+    case 'chat.assigned':    // the distributor handed it out (or back to the queue)
     case 'chat.transferred':
       if (!d.chat) break;
       maybeNotify(ev, d);
@@ -293,12 +299,14 @@ async function startConsole() {
   });
   menu = new OperatorMenu({ me, notifier, flash, onMe: setMe });
   conn = h('span', { class: 'conn', role: 'status', hidden: true });
+  reports = new ReportsPage({ me, flash });
+  queue = new QueueButton({ openChat });
   panes = h('div', { class: 'panes', 'data-pane': 'list', 'data-contact-open': 'false' }, list.el, view.el, card.el);
   root.replaceChildren(
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'P'), 'Parley'),
-      h('span', { class: 'grow' }), conn, notifier.bell, menu.el),
-    panes);
+      reports.nav, h('span', { class: 'grow' }), queue.el, conn, notifier.bell, menu.el),
+    panes, reports.el);
   document.body.append(live);
   // Rows are links (#chat=ID); a click on the already open chat must still show it on phones.
   list.list.addEventListener('click', (e) => {
