@@ -190,7 +190,11 @@ async fn a_verified_user_gets_the_same_contact_on_every_device() {
 
 #[tokio::test]
 async fn the_widget_knows_when_operators_are_online_and_new_visitors_are_limited() {
-    let app = spawn_app_with(|c| c.widget.new_visitors_per_minute = 3).await;
+    let app = spawn_app_with(|c| {
+        c.widget.new_visitors_per_minute = 3;
+        c.widget.messages_per_minute = 2;
+    })
+    .await;
     let admin = app.admin().await;
     let (_, key) = widget_key(&admin).await;
     let config: Value =
@@ -206,6 +210,14 @@ async fn the_widget_knows_when_operators_are_online_and_new_visitors_are_limited
     let limited = Visitor::connect(&app, &format!("channel={key}")).await.unwrap();
     assert_eq!(limited.hello["code"], "rate_limited");
     // A returning visitor is not a new one.
-    let back = Visitor::connect(&app, &format!("channel={key}&token={}", v.token())).await.unwrap();
+    let mut back = Visitor::connect(&app, &format!("channel={key}&token={}", v.token())).await.unwrap();
     assert_eq!(back.hello["type"], "hello");
+    back.say("one", "m-1").await;
+    back.say("two", "m-2").await;
+    back.send(json!({"type": "message", "text": "three", "client_id": "m-3"})).await;
+    let refused = back.wait("error").await;
+    assert_eq!((refused["code"].as_str(), refused["client_id"].as_str()), (Some("rate_limited"), Some("m-3")));
+    let (_, chats) = admin.get("/api/v1/chats").await;
+    let (_, history) = admin.get(&format!("/api/v1/chats/{}/messages", chats["chats"][0]["id"])).await;
+    assert_eq!(history["messages"].as_array().unwrap().len(), 2, "the refused message was not stored");
 }
