@@ -106,7 +106,19 @@ fn main() {
                 let messages_in = 1 + rng.below(12);
                 let messages_out = first_reply.map_or(0, |_| 1 + rng.below(12));
                 let reopened = i64::from(rng.below(10) == 0);
-                [chat, 1 + rng.below(CHANNELS), operator, opened, first_reply.unwrap_or(-1), close, messages_in, messages_out, reopened, chat, 0]
+                [
+                    chat,
+                    1 + rng.below(CHANNELS),
+                    operator,
+                    opened,
+                    first_reply.unwrap_or(-1),
+                    close,
+                    messages_in,
+                    messages_out,
+                    reopened,
+                    chat,
+                    0,
+                ]
             })
             .collect();
         rt.block_on(store.write(move |db| -> parley::error::Result<()> {
@@ -148,7 +160,10 @@ fn main() {
         }))
         .unwrap();
     }
-    println!("filled {n} closed conversations ({CHATS} chats, {OPERATORS} operators) in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "filled {n} closed conversations ({CHATS} chats, {OPERATORS} operators) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     if schema.is_none() {
         let plan = rt

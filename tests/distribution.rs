@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use parley::{Clock, ManualClock};
 use parley::distribution::{Pass, run_once};
+use parley::{Clock, ManualClock};
 use serde_json::{Value, json};
 
 use crate::support::webhook_fake::FakeReceiver;
@@ -107,7 +107,9 @@ async fn without_a_console_for_the_grace_period_an_operator_goes_offline_and_it_
     let log = status_log(&app, olga.id).await;
     assert_eq!(log[1..], [("online".into(), t0), ("offline".into(), closed_again + 60_000)], "{log:?}");
     let e = admin_events
-        .wait_for("operator.updated", |e| e["data"]["operator"]["id"] == olga.id && e["data"]["operator"]["status"] == "offline")
+        .wait_for("operator.updated", |e| {
+            e["data"]["operator"]["id"] == olga.id && e["data"]["operator"]["status"] == "offline"
+        })
         .await;
     assert_eq!(e["at"], parley::clock::rfc3339(closed_again + 60_000));
 }
@@ -271,7 +273,11 @@ async fn a_chat_reopened_by_its_contact_goes_back_to_its_online_assignee() {
     assert_eq!(assignee(&admin, third).await, Some(olga.id));
     channel.text("kim", "kim-again", "me again").await;
     pass(&app).await;
-    assert_eq!(assignee(&admin, chat).await, Some(olga.id), "back to the previous assignee, not to Pavel whose turn it was");
+    assert_eq!(
+        assignee(&admin, chat).await,
+        Some(olga.id),
+        "back to the previous assignee, not to Pavel whose turn it was"
+    );
     let e = events.wait_for("chat.assigned", |e| e["chat_id"] == chat && e["data"]["reason"] == "returned").await;
     assert_eq!(e["data"]["operator_id"], olga.id);
 
@@ -359,6 +365,8 @@ async fn distribution_can_be_switched_off_per_channel() {
     assert_eq!(assignee(&admin, chat).await, Some(olga.id));
 }
 
+type Pairs = Vec<(i64, i64)>;
+
 /// A signed inbound webhook message posted to the node at `base`.
 async fn post_inbound(base: String, channel: i64, secret: String, user: String) -> Value {
     let raw = json!({"user_id": user, "message_id": format!("m-{user}"), "text": "hi", "first_name": user}).to_string();
@@ -416,7 +424,7 @@ async fn concurrent_openings_on_two_nodes_give_each_chat_exactly_one_assignee() 
     let counts = app
         .app()
         .store
-        .read(|db| -> parley::error::Result<(Vec<(i64, i64)>, Vec<(i64, i64)>, i64)> {
+        .read(|db| -> parley::error::Result<(Pairs, Pairs, i64)> {
             let per_chat = db.query(
                 "SELECT chat_id, COUNT(*) FROM assignments GROUP BY chat_id ORDER BY chat_id",
                 &[],

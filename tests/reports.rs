@@ -103,7 +103,7 @@ async fn scenario() -> Scenario {
     Scenario { app, admin, olga, pavel, day, hooks: hooks.id, hooks2: hooks2.id, chats: [c1, c2, c3, c4] }
 }
 
-fn row_of<'a>(report: &'a Value, operator: Option<i64>) -> &'a Value {
+fn row_of(report: &Value, operator: Option<i64>) -> &Value {
     report["operators"]
         .as_array()
         .unwrap()
@@ -189,7 +189,10 @@ async fn conversation_kpis_match_the_hand_computed_scenario_and_the_csv() {
 
     // By channel.
     let (_, by2) = sc.admin.get(&format!("/api/v1/reports/conversations?{range}&channel_id={}", sc.hooks2)).await;
-    assert_eq!((by2["total"]["conversations"].as_i64(), by2["total"]["close_mean_seconds"].as_f64()), (Some(1), Some(60.0)));
+    assert_eq!(
+        (by2["total"]["conversations"].as_i64(), by2["total"]["close_mean_seconds"].as_f64()),
+        (Some(1), Some(60.0))
+    );
     let (_, by1) = sc.admin.get(&format!("/api/v1/reports/conversations?{range}&channel_id={}", sc.hooks)).await;
     assert_eq!(by1["total"]["conversations"], 3);
     // A range that ends before the last close.
@@ -222,9 +225,13 @@ async fn conversation_kpis_match_the_hand_computed_scenario_and_the_csv() {
     assert_eq!(rows[3]["channel_id"], sc.hooks2.to_string());
     assert_eq!(rows[0]["opened_at"], parley::clock::rfc3339(sc.day + 9 * H));
     // Aggregates of the rows equal the JSON.
-    let replies: Vec<f64> = rows.iter().filter(|r| !r["first_reply_seconds"].is_empty()).map(|r| num(&r["first_reply_seconds"])).collect();
+    let replies: Vec<f64> =
+        rows.iter().filter(|r| !r["first_reply_seconds"].is_empty()).map(|r| num(&r["first_reply_seconds"])).collect();
     assert_eq!(replies.len() as i64, r["total"]["answered"].as_i64().unwrap());
-    assert_eq!(replies.iter().sum::<f64>() / replies.len() as f64, r["total"]["first_reply_mean_seconds"].as_f64().unwrap());
+    assert_eq!(
+        replies.iter().sum::<f64>() / replies.len() as f64,
+        r["total"]["first_reply_mean_seconds"].as_f64().unwrap()
+    );
     let closes: f64 = rows.iter().map(|r| num(&r["close_seconds"])).sum();
     assert_eq!(closes / rows.len() as f64, r["total"]["close_mean_seconds"].as_f64().unwrap());
     let messages: f64 = rows.iter().map(|r| num(&r["messages"])).sum();
@@ -245,7 +252,8 @@ async fn operators_see_only_their_own_figures_and_bad_ranges_are_refused() {
     let range = format!("from={}&to={}", date(sc.day), date(sc.day));
     let (code, mine) = sc.olga.get(&format!("/api/v1/reports/conversations?{range}")).await;
     assert_eq!(code, 200);
-    let ids: Vec<Option<i64>> = mine["operators"].as_array().unwrap().iter().map(|r| r["operator"]["id"].as_i64()).collect();
+    let ids: Vec<Option<i64>> =
+        mine["operators"].as_array().unwrap().iter().map(|r| r["operator"]["id"].as_i64()).collect();
     assert_eq!(ids, [Some(sc.olga.id)]);
     assert_eq!(mine["total"]["conversations"], 1);
     let (_, _, rows) = csv(&sc.olga, &format!("/api/v1/reports/conversations?{range}")).await;
@@ -305,7 +313,12 @@ async fn time_in_status_per_day_matches_the_log_and_the_csv() {
     assert!(kind.starts_with("text/csv"));
     assert_eq!(rows.len(), 3 * 2, "3 operators x 2 days");
     for row in &rows {
-        let o = r["operators"].as_array().unwrap().iter().find(|o| o["operator"]["id"].to_string() == row["operator_id"]).unwrap();
+        let o = r["operators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["operator"]["id"].as_i64() == row["operator_id"].parse().ok())
+            .unwrap();
         let d = o["days"].as_array().unwrap().iter().find(|d| d["day"] == row["day"].as_str()).unwrap();
         for k in ["online_seconds", "away_seconds", "offline_seconds"] {
             assert_eq!(num(&row[k]), d[k].as_f64().unwrap(), "{k} of {row:?}");
@@ -327,7 +340,11 @@ async fn the_console_shows_both_reports_and_the_queue() {
     // The open chat of c4 waits unassigned: the queue shows it.
     b.wait_until("the queue count", "document.querySelector('[data-testid=queue-count]')?.textContent === '1'").await;
     b.driver.find(By::Css("[data-testid=queue-button]")).await.unwrap().click().await.unwrap();
-    b.wait_until("the waiting chat", &format!("document.querySelector('[data-testid=queue-item][data-chat-id=\"{}\"]')", sc.chats[3])).await;
+    b.wait_until(
+        "the waiting chat",
+        &format!("document.querySelector('[data-testid=queue-item][data-chat-id=\"{}\"]')", sc.chats[3]),
+    )
+    .await;
     b.screenshot("reports-0-queue").await;
     b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
 
@@ -352,13 +369,18 @@ async fn the_console_shows_both_reports_and_the_queue() {
         ))
         .await;
     assert_eq!(pavel, "1 min 45 s");
-    b.wait_until("the conversations chart", "document.querySelectorAll('[data-testid=conv-chart] rect').length >= 2").await;
+    b.wait_until("the conversations chart", "document.querySelectorAll('[data-testid=conv-chart] rect').length >= 2")
+        .await;
     let csv_link = b.eval("return document.querySelector('[data-testid=export-csv]').getAttribute('href')").await;
     assert!(csv_link.as_str().unwrap().contains("format=csv"), "{csv_link}");
     b.screenshot("reports-1-conversations").await;
 
     b.driver.find(By::Css("[data-testid=tab-report-status]")).await.unwrap().click().await.unwrap();
-    b.wait_until("the stacked bars", "document.querySelectorAll('[data-testid=status-chart] rect.seg-online').length >= 1").await;
+    b.wait_until(
+        "the stacked bars",
+        "document.querySelectorAll('[data-testid=status-chart] rect.seg-online').length >= 1",
+    )
+    .await;
     let online = b
         .eval(&format!(
             "return document.querySelector('[data-testid=status-row][data-operator-id=\"{}\"] [data-col=online]').textContent",
@@ -369,5 +391,6 @@ async fn the_console_shows_both_reports_and_the_queue() {
     b.screenshot("reports-2-time-in-status").await;
     // Back to the chats.
     b.driver.find(By::Css("[data-testid=nav-chats]")).await.unwrap().click().await.unwrap();
-    b.wait_until("the chat list again", "document.querySelector('[data-testid=chat-list]')?.offsetParent !== null").await;
+    b.wait_until("the chat list again", "document.querySelector('[data-testid=chat-list]')?.offsetParent !== null")
+        .await;
 }

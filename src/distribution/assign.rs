@@ -73,7 +73,9 @@ fn system_note(db: &mut Db, chat_id: i64, text: &str, now: i64) -> Result<Json> 
 
 /// The operator's name for notes.
 pub fn operator_name(db: &mut Db, id: i64) -> Result<String> {
-    Ok(db.query_opt("SELECT name FROM operators WHERE id = $1", params![id])?.map_or_else(|| format!("#{id}"), |r| r.str(0)))
+    Ok(db
+        .query_opt("SELECT name FROM operators WHERE id = $1", params![id])?
+        .map_or_else(|| format!("#{id}"), |r| r.str(0)))
 }
 
 /// `300` → "5 min", `90` → "90 s".

@@ -81,5 +81,7 @@ pub fn record(
 
 /// Whether the chat's current conversation was already handed out (or transferred).
 pub fn routed(db: &mut Db, conversation_id: i64) -> Result<bool> {
-    Ok(db.query_opt("SELECT 1 FROM assignments WHERE conversation_id = $1 LIMIT 1", params![conversation_id])?.is_some())
+    Ok(db
+        .query_opt("SELECT 1 FROM assignments WHERE conversation_id = $1 LIMIT 1", params![conversation_id])?
+        .is_some())
 }

@@ -96,7 +96,11 @@ impl Presence {
 
     /// Operators with a console connected here.
     fn connected(&self) -> HashSet<i64> {
-        self.0.local.lock().map(|l| l.iter().filter(|(_, l)| l.open > 0).map(|(id, _)| *id).collect()).unwrap_or_default()
+        self.0
+            .local
+            .lock()
+            .map(|l| l.iter().filter(|(_, l)| l.open > 0).map(|(id, _)| *id).collect())
+            .unwrap_or_default()
     }
 
     /// (operator, last seen) to write now: all connected operators when a heartbeat is

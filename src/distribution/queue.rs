@@ -27,8 +27,10 @@ const WAITING: &str = "SELECT c.id, v.opened_at, COALESCE(dc.distribution, 1) FR
 
 /// The first `limit` chats waiting to be handed out.
 pub fn head(db: &mut Db, limit: i64) -> Result<Vec<i64>> {
-    let rows =
-        db.query(&format!("{WAITING} AND COALESCE(dc.distribution, 1) = 1 ORDER BY v.opened_at, c.id LIMIT $1"), params![limit])?;
+    let rows = db.query(
+        &format!("{WAITING} AND COALESCE(dc.distribution, 1) = 1 ORDER BY v.opened_at, c.id LIMIT $1"),
+        params![limit],
+    )?;
     Ok(rows.iter().map(|r| r.i64(0)).collect())
 }
 

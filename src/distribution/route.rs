@@ -47,9 +47,8 @@ pub fn went_offline(db: &mut Db, settings: &Settings, operator: i64, at: i64, no
     if settings.on_offline != OnOffline::Requeue {
         return Ok(Vec::new());
     }
-    let still_offline = db
-        .query_opt("SELECT 1 FROM operators WHERE id = $1 AND status = 'offline'", params![operator])?
-        .is_some();
+    let still_offline =
+        db.query_opt("SELECT 1 FROM operators WHERE id = $1 AND status = 'offline'", params![operator])?.is_some();
     if !still_offline {
         return Ok(Vec::new());
     }

@@ -47,12 +47,7 @@ pub async fn run(app: App) {
             _ = app.shutdown.cancelled() => return,
         };
         // One pass covers whatever else is queued by now.
-        loop {
-            match live.try_recv() {
-                Ok(_) | Err(TryRecvError::Lagged(_)) => {}
-                Err(_) => break,
-            }
-        }
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = live.try_recv() {}
         if let Err(e) = pass(&app, periodic).await {
             if app.shutdown.is_cancelled() {
                 return;
@@ -85,8 +80,7 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
         let now = app.now();
         let grace_ms = settings.offline_grace_seconds * 1000;
         let (beats, connected) = app.distribution.presence.snapshot(now, grace_ms);
-        out.went_offline =
-            app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
+        out.went_offline = app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
     }
 
     let (todo, last) = new_events(app).await?;
@@ -127,10 +121,7 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     if periodic && last > app.distribution.saved.load(Ordering::SeqCst) {
         app.store
             .write(move |db| {
-                db.exec(
-                    "UPDATE worker_state SET value = $1 WHERE name = $2 AND value < $1",
-                    params![last, WATERMARK],
-                )
+                db.exec("UPDATE worker_state SET value = $1 WHERE name = $2 AND value < $1", params![last, WATERMARK])
             })
             .await?;
         app.distribution.saved.fetch_max(last, Ordering::SeqCst);
@@ -148,7 +139,9 @@ async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
         after = app
             .store
             .read(|db| -> Result<i64> {
-                Ok(db.query_opt("SELECT value FROM worker_state WHERE name = $1", params![WATERMARK])?.map_or(0, |r| r.i64(0)))
+                Ok(db
+                    .query_opt("SELECT value FROM worker_state WHERE name = $1", params![WATERMARK])?
+                    .map_or(0, |r| r.i64(0)))
             })
             .await?;
         app.distribution.saved.fetch_max(after, Ordering::SeqCst);

@@ -114,7 +114,11 @@ pub struct QueueQuery {
     limit: Option<i64>,
 }
 
-pub async fn queue(State(app): State<App>, _auth: Auth, AppQuery(q): AppQuery<QueueQuery>) -> ApiResult<axum::Json<Json>> {
+pub async fn queue(
+    State(app): State<App>,
+    _auth: Auth,
+    AppQuery(q): AppQuery<QueueQuery>,
+) -> ApiResult<axum::Json<Json>> {
     let limit = q.limit.unwrap_or(100);
     Ok(axum::Json(app.store.read(move |db| queue::list(db, limit)).await?))
 }
