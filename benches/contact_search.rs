@@ -10,8 +10,10 @@ use parley::inbox::contacts;
 use parley::params;
 use parley::store::Store;
 
-const FIRST: [&str; 12] = ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irina", "Jonas", "Katya", "Liam"];
-const LAST: [&str; 10] = ["Ivanova", "Smith", "Garcia", "Müller", "Rossi", "Novak", "Kowalski", "Silva", "Petrov", "Dubois"];
+const FIRST: [&str; 12] =
+    ["Anna", "Boris", "Carla", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irina", "Jonas", "Katya", "Liam"];
+const LAST: [&str; 10] =
+    ["Ivanova", "Smith", "Garcia", "Müller", "Rossi", "Novak", "Kowalski", "Silva", "Petrov", "Dubois"];
 
 fn main() {
     let n: i64 = std::env::var("CONTACTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
@@ -31,7 +33,13 @@ fn main() {
                     .query_one(
                         "INSERT INTO contacts (first_name, last_name, username, phone, phone_e164, email, email_lc, \
                          created_at, updated_at) VALUES ($1, $2, $3, $4, $4, $5, $5, 0, 0) RETURNING id",
-                        params![first, format!("{last}{i}"), format!("user{i}"), format!("+4477{i:08}"), format!("c{i}@mail.example")],
+                        params![
+                            first,
+                            format!("{last}{i}"),
+                            format!("user{i}"),
+                            format!("+4477{i:08}"),
+                            format!("c{i}@mail.example")
+                        ],
                     )?
                     .i64(0);
                 contacts::index_terms(db, id)?;

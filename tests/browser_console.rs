@@ -40,7 +40,11 @@ async fn click(b: &Browser, css: &str) {
 async fn open_chat(b: &Browser, chat: i64) {
     b.wait_until("the chat row", &row(chat)).await;
     b.eval(&format!("{}.click()", row(chat))).await;
-    b.wait_until("the chat view", &format!("document.querySelector('[data-testid=chat-view][data-chat-id=\"{chat}\"]')")).await;
+    b.wait_until(
+        "the chat view",
+        &format!("document.querySelector('[data-testid=chat-view][data-chat-id=\"{chat}\"]')"),
+    )
+    .await;
 }
 
 fn message_shown(text: &str) -> String {
@@ -68,13 +72,19 @@ async fn an_operator_works_a_chat_from_arrival_to_closed_and_back() {
 
     open_chat(&b, chat).await;
     b.wait_until("the contact's message as text", &message_shown("<b>bold?</b> <img src=x")).await;
-    assert_eq!(b.eval("return document.querySelectorAll('[data-testid=message-text] img, [data-testid=message-text] b').length").await, 0);
+    assert_eq!(
+        b.eval(
+            "return document.querySelectorAll('[data-testid=message-text] img, [data-testid=message-text] b').length"
+        )
+        .await,
+        0
+    );
     assert_eq!(b.eval("return window.__pwned === undefined").await, true);
 
     let composer = b.driver.find(By::Css("[data-testid=composer]")).await.unwrap();
     composer.send_keys("Hello!").await.unwrap();
     composer.send_keys(Key::Shift + Key::Enter).await.unwrap();
-    composer.send_keys("How can I help?" ).await.unwrap();
+    composer.send_keys("How can I help?").await.unwrap();
     composer.send_keys(Key::Enter).await.unwrap();
     let pushed = visitor.wait("message").await;
     assert_eq!(pushed["message"]["text"], "Hello!\nHow can I help?");
@@ -121,7 +131,11 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     b.wait_until("no chat of mine yet", &format!("!{} && !{}", row(second), row(first))).await;
     click(&b, "[data-testid=filter-others]").await;
     click(&b, &format!("[data-testid=operator-option][data-operator-id=\"{}\"]", admin.id)).await;
-    b.wait_until("Ada's chat and the notice", &format!("{} && !document.querySelector('[data-testid=viewing-notice]').hidden", row(first))).await;
+    b.wait_until(
+        "Ada's chat and the notice",
+        &format!("{} && !document.querySelector('[data-testid=viewing-notice]').hidden", row(first)),
+    )
+    .await;
     let notice = b.eval("return document.querySelector('[data-testid=viewing-notice]').textContent").await;
     assert!(notice.as_str().unwrap().contains("Ada Admin"), "{notice}");
     b.screenshot("console-6-others-notice").await;
@@ -129,7 +143,9 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     b.wait_until("the notice gone", "document.querySelector('[data-testid=viewing-notice]').hidden").await;
 
     // Ada transfers the second chat to Olga, with a comment: Olga is told and sees the note.
-    admin.post(&format!("/api/v1/chats/{second}/transfer"), json!({"operator_id": olga.id, "comment": "VIP, be nice"})).await;
+    admin
+        .post(&format!("/api/v1/chats/{second}/transfer"), json!({"operator_id": olga.id, "comment": "VIP, be nice"}))
+        .await;
     b.wait_until("a notification", "document.querySelector('[data-testid=toast]')").await;
     click(&b, "[data-testid=filter-mine]").await;
     open_chat(&b, second).await;
@@ -148,7 +164,11 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     // Status.
     click(&b, "[data-testid=my-avatar]").await;
     click(&b, "[data-testid=status-away]").await;
-    b.wait_until("status Away", "document.querySelector('[data-testid=my-status]')?.textContent.toLowerCase().includes('away')").await;
+    b.wait_until(
+        "status Away",
+        "document.querySelector('[data-testid=my-status]')?.textContent.toLowerCase().includes('away')",
+    )
+    .await;
     b.screenshot("console-9-operator-details").await;
     let (_, me) = olga.get("/api/v1/me").await;
     assert_eq!(me["status"], "away");
@@ -159,7 +179,11 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     v2.wait("prechat_saved").await;
     click(&b, "[data-testid=filter-all]").await;
     open_chat(&b, first).await;
-    b.wait_until("the automatic merge dialog", "document.querySelector('[data-testid=merge-dialog]') && document.querySelector('[data-testid=merge-right]')").await;
+    b.wait_until(
+        "the automatic merge dialog",
+        "document.querySelector('[data-testid=merge-dialog]') && document.querySelector('[data-testid=merge-right]')",
+    )
+    .await;
     b.screenshot("console-10-merge-prompt").await;
     click(&b, "[data-testid=merge-unite]").await;
     b.wait_until("one chat left", &format!("{} && !{}", row(first), row(second))).await;
@@ -182,7 +206,8 @@ async fn merging_through_the_dialog_by_name() {
     v2.wait("prechat_saved").await;
     v2.say("from the phone", "b").await;
     let chats = admin.get("/api/v1/chats").await.1;
-    let (phone_chat, laptop_chat) = (chats["chats"][0]["id"].as_i64().unwrap(), chats["chats"][1]["id"].as_i64().unwrap());
+    let (phone_chat, laptop_chat) =
+        (chats["chats"][0]["id"].as_i64().unwrap(), chats["chats"][1]["id"].as_i64().unwrap());
     let source = chats["chats"][0]["contact"]["id"].as_i64().unwrap();
 
     log_in(&b, &app, "admin@example.com", "correct horse").await;
@@ -191,7 +216,11 @@ async fn merging_through_the_dialog_by_name() {
     b.driver.find(By::Css("[data-testid=merge-search]")).await.unwrap().send_keys("Samuel").await.unwrap();
     click(&b, &format!("[data-testid=merge-result][data-contact-id=\"{source}\"]")).await;
     click(&b, "[data-testid=merge-continue]").await;
-    b.wait_until("both contacts side by side", "document.querySelector('[data-testid=merge-left]') && document.querySelector('[data-testid=merge-right]')").await;
+    b.wait_until(
+        "both contacts side by side",
+        "document.querySelector('[data-testid=merge-left]') && document.querySelector('[data-testid=merge-right]')",
+    )
+    .await;
     let right = b.eval("return document.querySelector('[data-testid=merge-right]').textContent").await;
     assert!(right.as_str().unwrap().contains("Samuel"), "{right}");
     b.screenshot("console-11-merge-side-by-side").await;

@@ -122,8 +122,10 @@ async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
                 },
                 Err(RecvError::Closed) => return,
             },
-            frame = ephemeral.recv() => if let Ok(f) = frame {
-                if send_ephemeral(&app, &viewer, &mut socket, f).await.is_err() { return }
+            frame = ephemeral.recv() => if let Ok(f) = frame
+                && send_ephemeral(&app, &viewer, &mut socket, f).await.is_err()
+            {
+                return;
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,

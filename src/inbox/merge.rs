@@ -198,10 +198,8 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Json> {
     }
     let f = &moved.target_fields;
     db.exec(
-        &format!(
-            "UPDATE contacts SET first_name = $1, last_name = $2, username = $3, phone = $4, phone_e164 = $5, \
-             email = $6, email_lc = $7, tags = $8, attributes = $9, start_payload = $10, updated_at = $11 WHERE id = $12"
-        ),
+        "UPDATE contacts SET first_name = $1, last_name = $2, username = $3, phone = $4, phone_e164 = $5, \
+             email = $6, email_lc = $7, tags = $8, attributes = $9, start_payload = $10, updated_at = $11 WHERE id = $12",
         params![
             f[0].clone(), f[1].clone(), f[2].clone(), f[3].clone(), f[4].clone(), f[5].clone(),
             f[6].clone(), f[7].clone(), f[8].clone(), f[9].clone(), now, target

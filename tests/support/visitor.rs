@@ -68,4 +68,3 @@ pub async fn widget_key(admin: &Session) -> (i64, String) {
     let w = list["channels"].as_array().unwrap().iter().find(|c| c["kind"] == "widget").unwrap().clone();
     (w["id"].as_i64().unwrap(), w["key"].as_str().unwrap().to_owned())
 }
-
