@@ -164,6 +164,11 @@ fn main() {
         "filled {n} closed conversations ({CHATS} chats, {OPERATORS} operators) in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    if let Some((base, schema)) = &schema {
+        // What autovacuum does to a table after a bulk load: statistics, visibility map.
+        let mut c = postgres::Client::connect(base, postgres::NoTls).unwrap();
+        c.batch_execute(&format!("SET search_path = {schema}; VACUUM ANALYZE conversation_stats")).unwrap();
+    }
 
     if schema.is_none() {
         let plan = rt

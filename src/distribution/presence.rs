@@ -129,9 +129,35 @@ impl Presence {
     }
 }
 
-/// Writes the heartbeats, then sets Offline every Online or Away operator whose last
-/// console (on any node) closed `grace_ms` ago, or who changed status that long ago
-/// without ever connecting. The status log gets the moment the grace period ran out.
+/// Online or Away operators not connected here whose grace period ran out, with the
+/// moment it did: their last console (on any node) closed `grace_ms` before, or they
+/// changed status that long ago without ever connecting.
+fn overdue(db: &mut Db, connected: &HashSet<i64>, grace_ms: i64, now: i64) -> Result<Vec<(i64, i64)>> {
+    if grace_ms <= 0 {
+        return Ok(Vec::new());
+    }
+    let rows = db.query(
+        "SELECT o.id, COALESCE(p.last_seen_at, 0), \
+         COALESCE((SELECT MAX(l.at) FROM operator_status_log l WHERE l.operator_id = o.id), 0) \
+         FROM operators o LEFT JOIN operator_presence p ON p.operator_id = o.id \
+         WHERE o.status IN ('online', 'away') ORDER BY o.id",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .filter(|r| !connected.contains(&r.i64(0)))
+        .map(|r| (r.i64(0), r.i64(1).max(r.i64(2)) + grace_ms))
+        .filter(|(_, deadline)| *deadline <= now)
+        .collect())
+}
+
+/// Whether anyone is due to go Offline (a read, before taking a write).
+pub fn any_overdue(db: &mut Db, connected: &HashSet<i64>, grace_ms: i64, now: i64) -> Result<bool> {
+    Ok(!overdue(db, connected, grace_ms, now)?.is_empty())
+}
+
+/// Writes the heartbeats, then sets Offline whoever's grace period ran out; the status
+/// log gets the moment it ran out.
 pub fn expire(
     db: &mut Db,
     beats: &[(i64, i64)],
@@ -148,28 +174,11 @@ pub fn expire(
             params![*operator, *seen],
         )?;
     }
-    if grace_ms <= 0 {
-        return Ok(Vec::new());
-    }
-    let rows = db.query(
-        "SELECT o.id, COALESCE(p.last_seen_at, 0), \
-         COALESCE((SELECT MAX(l.at) FROM operator_status_log l WHERE l.operator_id = o.id), 0) \
-         FROM operators o LEFT JOIN operator_presence p ON p.operator_id = o.id \
-         WHERE o.status IN ('online', 'away') ORDER BY o.id",
-        &[],
-    )?;
     let mut out = Vec::new();
-    for r in rows {
-        let id = r.i64(0);
-        if connected.contains(&id) {
-            continue;
-        }
-        let deadline = r.i64(1).max(r.i64(2)) + grace_ms;
-        if deadline <= now {
-            operators::set_status(db, id, Status::Offline, deadline)?;
-            tracing::info!(operator.id = id, grace_ms, "no console connected for the grace period: now Offline");
-            out.push(id);
-        }
+    for (id, deadline) in overdue(db, connected, grace_ms, now)? {
+        operators::set_status(db, id, Status::Offline, deadline)?;
+        tracing::info!(operator.id = id, grace_ms, "no console connected for the grace period: now Offline");
+        out.push(id);
     }
     Ok(out)
 }

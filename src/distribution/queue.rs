@@ -34,9 +34,13 @@ pub fn head(db: &mut Db, limit: i64) -> Result<Vec<i64>> {
     Ok(rows.iter().map(|r| r.i64(0)).collect())
 }
 
-/// Whether any open chat has no assignee (a cheap check before a write job).
-pub fn any_waiting(db: &mut Db) -> Result<bool> {
-    Ok(db.query_opt("SELECT 1 FROM chats WHERE assignee_id IS NULL AND status = 'open' LIMIT 1", &[])?.is_some())
+/// Whether a chat waits and an Online operator has room for it (a read, before taking
+/// a write).
+pub fn can_drain(db: &mut Db, settings: &Settings) -> Result<bool> {
+    let waiting = db.query_opt("SELECT 1 FROM chats WHERE assignee_id IS NULL AND status = 'open' LIMIT 1", &[])?;
+    Ok(waiting.is_some()
+        && !head(db, 1)?.is_empty()
+        && policy::choose(settings, &policy::candidates(db)?, None).is_some())
 }
 
 /// Hands out waiting chats in arrival order while an Online operator has room; at most

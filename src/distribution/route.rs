@@ -67,6 +67,16 @@ pub fn went_offline(db: &mut Db, settings: &Settings, operator: i64, at: i64, no
     Ok(out)
 }
 
+/// Whether a chat handed out automatically has waited the answer timeout (a read,
+/// before taking a write).
+pub fn any_unanswered(db: &mut Db, settings: &Settings, now: i64) -> Result<bool> {
+    let timeout = settings.answer_timeout_seconds;
+    Ok(timeout > 0
+        && db
+            .query_opt("SELECT 1 FROM awaiting_answer WHERE assigned_at <= $1 LIMIT 1", params![now - timeout * 1000])?
+            .is_some())
+}
+
 /// Chats handed out automatically and not answered within the answer timeout go to the
 /// next Online operator with room, with a note saying why. With nobody else to take it,
 /// a chat stays and is looked at again on the next pass.

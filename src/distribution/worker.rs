@@ -20,7 +20,6 @@ use crate::store::events;
 
 const SWEEP: Duration = Duration::from_secs(1);
 const WATERMARK: &str = "distribution.last_event";
-const EVENT_PAGE: i64 = 1000;
 
 /// What one pass did.
 #[derive(Debug, Default, Serialize)]
@@ -76,11 +75,18 @@ enum Todo {
 async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     let settings = app.config.distribution.clone();
     let mut out = Pass::default();
+    // Each step reads first and takes a write only when there is something to do, so an
+    // idle hub costs a few reads a second and no transaction.
     if periodic {
         let now = app.now();
         let grace_ms = settings.offline_grace_seconds * 1000;
         let (beats, connected) = app.distribution.presence.snapshot(now, grace_ms);
-        out.went_offline = app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
+        let here = connected.clone();
+        let overdue = app.store.read(move |db| presence::any_overdue(db, &here, grace_ms, now)).await?;
+        if overdue || !beats.is_empty() {
+            out.went_offline =
+                app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
+        }
     }
 
     let (todo, last) = new_events(app).await?;
@@ -102,12 +108,17 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
         out.assigned.extend(done);
     }
 
-    if periodic && settings.answer_timeout_seconds > 0 {
-        let (s, now) = (settings.clone(), app.now());
+    let (s, now) = (settings.clone(), app.now());
+    if periodic && app.store.read(move |db| route::any_unanswered(db, &s, now)).await? {
+        let s = settings.clone();
         out.assigned.extend(app.store.write(move |db| route::unanswered(db, &s, now)).await?);
     }
 
-    while app.store.read(queue::any_waiting).await? {
+    loop {
+        let s = settings.clone();
+        if !app.store.read(move |db| queue::can_drain(db, &s)).await? {
+            break;
+        }
         let (s, now) = (settings.clone(), app.now());
         let given = app.store.write(move |db| queue::drain(db, &s, now)).await?;
         let more = given.len() as i64 == queue::DRAIN_BATCH;
@@ -132,7 +143,9 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     Ok(out)
 }
 
-/// Reads the events after the watermark; returns what they ask for and the last id.
+/// Reads the events after the watermark; returns what they ask for and the new
+/// watermark. The newest id is read first, then only the kinds that matter up to it:
+/// event ids commit in order, so nothing at or below it can still appear later.
 async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
     let mut after = app.distribution.watermark.load(Ordering::SeqCst);
     if after == 0 {
@@ -146,24 +159,28 @@ async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
             .await?;
         app.distribution.saved.fetch_max(after, Ordering::SeqCst);
     }
+    let newest = app.store.read(events::last_id).await?;
+    if newest <= after {
+        return Ok((Vec::new(), after));
+    }
+    let rows = app
+        .store
+        .read(move |db| {
+            db.query(
+                "SELECT kind, chat_id, data, created_at FROM events WHERE id > $1 AND id <= $2 \
+                 AND kind IN ('chat.opened', 'operator.updated') ORDER BY id",
+                params![after, newest],
+            )
+        })
+        .await?;
     let mut todo = Vec::new();
-    loop {
-        let from = after;
-        let rows = app.store.read(move |db| events::after(db, from, EVENT_PAGE)).await?;
-        for e in &rows {
-            after = e.id;
-            let data: serde_json::Value = match e.kind.as_str() {
-                "chat.opened" | "operator.updated" => serde_json::from_str(&e.data).unwrap_or_default(),
-                _ => continue,
-            };
-            if e.kind == "chat.opened" && data["reopened"] == true {
-                todo.extend(e.chat_id.map(Todo::Reopened));
-            } else if e.kind == "operator.updated" && data["operator"]["status"] == "offline" {
-                todo.extend(data["operator"]["id"].as_i64().map(|operator| Todo::Offline { operator, at: e.at_ms }));
-            }
-        }
-        if (rows.len() as i64) < EVENT_PAGE {
-            return Ok((todo, after));
+    for r in rows {
+        let data: serde_json::Value = serde_json::from_str(&r.str(2)).unwrap_or_default();
+        if r.str(0) == "chat.opened" && data["reopened"] == true {
+            todo.extend(r.opt_i64(1).map(Todo::Reopened));
+        } else if r.str(0) == "operator.updated" && data["operator"]["status"] == "offline" {
+            todo.extend(data["operator"]["id"].as_i64().map(|operator| Todo::Offline { operator, at: r.i64(3) }));
         }
     }
+    Ok((todo, newest))
 }
