@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::telegram_fake::{Failure, FakeTelegram, Person, bot_username};
+use crate::support::telegram_fake::{Call, Failure, FakeTelegram, Person, bot_username};
 use crate::support::{Session, TestApp, spawn_app, spawn_app_with};
 
 const TOKEN: &str = "123456:customer-bot-token";
@@ -624,6 +624,16 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
         fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(2, "seen in the console")).await,
         200
     );
+    // A later event that is always notified: once it arrives, the notifier (which takes
+    // events in order) has decided about the message above while the console was open.
+    let (status, _) = admin
+        .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "once more"}))
+        .await;
+    assert_eq!(status, 200);
+    fake.wait_until("the second transfer notification", |c| {
+        c.iter().any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("once more")))
+    })
+    .await;
     console.close().await;
     app.app().consoles.wait_count(bob.id, 0).await;
     assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(3, "are you away?")).await, 200);
@@ -634,9 +644,11 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
             })
         })
         .await;
-    assert!(!calls.iter().any(
-        |c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("seen in the console"))
-    ));
+    let notified = |c: &&Call, start: &str| {
+        c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.starts_with(start))
+    };
+    assert!(calls.iter().any(|c| notified(&c, "Alice: are you away?")));
+    assert!(!calls.iter().any(|c| notified(&c, "Alice: seen in the console")), "notified while in the console");
 
     // Disconnecting stops it.
     let (status, _) = bob.delete("/api/v1/me/notify/telegram").await;

@@ -31,15 +31,12 @@ impl Pacer {
         Pacer { next: tokio::sync::Mutex::new(tokio::time::Instant::now()), interval }
     }
 
-    /// Waits for this send's turn.
+    /// Waits for this send's turn: at least `interval` after the previous send left,
+    /// counted when it really left, so a late task never makes a burst.
     pub async fn turn(&self) {
-        let slot = {
-            let mut next = self.next.lock().await;
-            let slot = (*next).max(tokio::time::Instant::now());
-            *next = slot + self.interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        let mut next = self.next.lock().await;
+        tokio::time::sleep_until(*next).await;
+        *next = tokio::time::Instant::now() + self.interval;
     }
 }
 
