@@ -6,7 +6,7 @@
 //!
 //! Run: `cargo bench --bench reports_load` (CONVERSATIONS=200000 for a shorter run).
 //! On SQLite in a temporary directory, or on PostgreSQL when PARLEY_BENCH_DATABASE_URL is
-//! set (a fresh schema `parley_bench_<pid>`, dropped at the end).
+//! set (a fresh schema `parley_reports_bench_<random>`, dropped at the end).
 
 use std::time::Instant;
 
@@ -46,7 +46,13 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (url, schema) = match std::env::var("PARLEY_BENCH_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
-            let schema = format!("parley_bench_{}", std::process::id());
+            // Random, not the pid: benches in other containers share the server and pids repeat.
+            let token: String = parley::operators::sessions::random_token()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(10)
+                .collect();
+            let schema = format!("parley_reports_bench_{}", token.to_lowercase());
             let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
             c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
             let sep = if base.contains('?') { '&' } else { '?' };
@@ -167,7 +173,8 @@ fn main() {
     if let Some((base, schema)) = &schema {
         // What autovacuum does to a table after a bulk load: statistics, visibility map.
         let mut c = postgres::Client::connect(base, postgres::NoTls).unwrap();
-        c.batch_execute(&format!("SET search_path = {schema}; VACUUM ANALYZE conversation_stats")).unwrap();
+        c.batch_execute(&format!("SET search_path = {schema}")).unwrap();
+        c.batch_execute("VACUUM ANALYZE conversation_stats").unwrap();
     }
 
     if schema.is_none() {

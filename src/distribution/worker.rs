@@ -139,6 +139,7 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     }
     for a in &out.assigned {
         tracing::info!(chat.id = a.chat_id, operator.id = a.operator_id, reason = a.reason.as_str(), "chat assigned");
+        metrics::counter!("parley_distribution_assigned_total", "reason" => a.reason.as_str()).increment(1);
     }
     Ok(out)
 }
