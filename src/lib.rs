@@ -87,7 +87,14 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     let router = http::router(app.clone());
     let shutdown = app.shutdown.clone();
     let server = tokio::spawn(async move {
-        let serve = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let serve = axum::serve(
+            // Small frames (events, widget replies) must leave at once, not wait for the
+            // client's delayed ACK of the previous one (Nagle): p99 round trips fall ~2×.
+            axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            }),
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
             .with_graceful_shutdown(async move { shutdown.cancelled().await });
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "the HTTP server stopped");

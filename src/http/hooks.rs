@@ -34,8 +34,5 @@ pub async fn receive(
     let request = WebhookRequest { headers, body: body.to_vec() };
     let answer = connector.handle_webhook(&stored.channel, request, app.hub()).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status.is_success() {
-        app.kick_outbox();
-    }
     Ok((status, answer.body).into_response())
 }

@@ -147,7 +147,9 @@ fn text(v: &Json) -> Message {
 /// One open widget connection.
 struct Session {
     app: App,
-    channel: StoredChannel,
+    /// Only the id is kept: the channel's settings are needed for the hello frame alone,
+    /// and an idle connection must stay small.
+    channel_id: i64,
     visitor: String,
     state: VisitorState,
     ip: IpAddr,
@@ -164,14 +166,20 @@ impl Session {
         mut socket: WebSocket,
     ) {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
-        let registration = app.visitors.register(channel.channel.id, &visitor, tx);
+        let channel_id = channel.channel.id;
+        let registration = app.visitors.register(channel_id, &visitor, tx);
         metrics::gauge!("parley_widget_connections").increment(1.0);
         let _gauge = GaugeGuard("parley_widget_connections");
-        let mut s = Session { app, channel, visitor, state: VisitorState::default(), ip, registration };
-        let Ok(hello) = s.hello(&token, after).await else { return };
-        if socket.send(text(&hello)).await.is_err() {
-            return;
+        let mut s = Session { app, channel_id, visitor, state: VisitorState::default(), ip, registration };
+        // In a block of its own, boxed: the hello frame and the future that builds it are
+        // gone before the connection settles into its (long) idle wait.
+        {
+            let Ok(hello) = Box::pin(s.hello(&channel, &token, after)).await else { return };
+            if socket.send(text(&hello)).await.is_err() {
+                return;
+            }
         }
+        drop(channel);
         s.wake_outbox().await;
         let mut online = s.app.online.subscribe();
         loop {
@@ -181,7 +189,7 @@ impl Session {
                 }
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(t))) => {
-                        for reply in s.handle(t.as_str()).await {
+                        for reply in Box::pin(s.handle(t.as_str())).await {
                             if socket.send(text(&reply)).await.is_err() { return }
                         }
                     }
@@ -204,21 +212,21 @@ impl Session {
     }
 
     async fn refresh(&mut self) -> crate::error::Result<()> {
-        let (id, visitor) = (self.channel.channel.id, self.visitor.clone());
+        let (id, visitor) = (self.channel_id, self.visitor.clone());
         self.state = self.app.store.read(move |db| widget::state(db, id, &visitor)).await?;
         Ok(())
     }
 
-    async fn hello(&mut self, token: &str, after: i64) -> crate::error::Result<Json> {
+    async fn hello(&mut self, channel: &StoredChannel, token: &str, after: i64) -> crate::error::Result<Json> {
         self.refresh().await?;
         let messages = match self.state.chat_id {
             Some(chat) => {
-                let channel = self.channel.channel.id;
+                let channel = self.channel_id;
                 self.app.store.read(move |db| widget::history(db, chat, channel, after)).await?
             }
             None => Vec::new(),
         };
-        let prechat = &self.channel.channel.settings["prechat"];
+        let prechat = &channel.channel.settings["prechat"];
         let have = |field: &str| match field {
             "name" => self.state.name.is_some(),
             "email" => self.state.email.is_some(),
@@ -232,7 +240,7 @@ impl Session {
             "token": token,
             "visitor": {"name": self.state.name, "email": self.state.email, "phone": self.state.phone},
             "prechat_done": prechat_done,
-            "config": public_config(&self.app, &self.channel),
+            "config": public_config(&self.app, channel),
             "messages": messages,
         }))
     }
@@ -265,7 +273,7 @@ impl Session {
             }
             ClientFrame::Read { up_to } => {
                 if let Some(chat_id) = self.state.chat_id {
-                    let (channel, now) = (self.channel.channel.id, self.app.now());
+                    let (channel, now) = (self.channel_id, self.app.now());
                     let _ = self.app.store.write(move |db| widget::mark_read(db, chat_id, channel, up_to, now)).await;
                 }
                 Vec::new()
@@ -288,7 +296,7 @@ impl Session {
             return vec![error("rate_limited", "too many messages; wait a minute", Some(&client_id))];
         }
         let inbound = Inbound {
-            channel_id: self.channel.channel.id,
+            channel_id: self.channel_id,
             external_id: self.visitor.clone(),
             // The client id makes a resend after a dropped connection a no-op.
             platform_message_id: format!("c:{client_id}"),
@@ -315,7 +323,7 @@ impl Session {
 
     fn echo_to_other_tabs(&self, message: &WidgetMessage) {
         let frame = json!({"type": "message", "message": message}).to_string();
-        self.app.visitors.push(self.channel.channel.id, &self.visitor, &frame, Some(&self.registration));
+        self.app.visitors.push(self.channel_id, &self.visitor, &frame, Some(&self.registration));
     }
 
     async fn prechat(&mut self, name: Option<String>, email: Option<String>, phone: Option<String>) -> Vec<Json> {
@@ -332,7 +340,7 @@ impl Session {
             None => (None, None),
         };
         let profile = Profile { first_name, last_name, username: None, phone, email };
-        let (channel, visitor, now) = (self.channel.channel.id, self.visitor.clone(), self.app.now());
+        let (channel, visitor, now) = (self.channel_id, self.visitor.clone(), self.app.now());
         match self.app.store.write(move |db| widget::prechat(db, channel, &visitor, &profile, now)).await {
             Ok(state) => {
                 self.state = state;

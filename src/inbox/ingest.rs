@@ -76,11 +76,11 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
          active_channel_id = $3, updated_at = $2 WHERE id = $4",
         params![message_id, now, inbound.channel_id, chat.id],
     )?;
-    let chat_json = views::chat(db, chat.id)?;
+    let message_json = views::message(db, message_id)?;
+    let chat_json = views::chat_knowing(db, chat.id, Some(&message_json))?;
     if chat.opened {
         events::append(db, "chat.opened", Some(chat.id), &json!({"chat": chat_json, "reopened": chat.reopened}), now)?;
     }
-    let message_json = views::message(db, message_id)?;
     events::append(db, "message.created", Some(chat.id), &json!({"message": message_json, "chat": chat_json}), now)?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
 }

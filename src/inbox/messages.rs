@@ -118,7 +118,7 @@ pub fn enqueue(
         params![id, now, chat_id],
     )?;
     let message = views::message(db, id)?;
-    let chat = views::chat(db, chat_id)?;
+    let chat = views::chat_knowing(db, chat_id, Some(&message))?;
     events::append(db, "message.created", Some(chat_id), &json!({"message": message, "chat": chat}), now)?;
     Ok(id)
 }

@@ -83,11 +83,23 @@ pub fn placeholders(start: usize, n: usize) -> String {
 
 /// Chats as JSON, in the order of `rows` (rows from [`CHAT_SELECT`]).
 pub fn chats_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
+    chats_json_knowing(db, rows, None)
+}
+
+/// Like [`chats_json`], given a message the caller already has as JSON (ingest has just
+/// built the chat's last message): it is not read again.
+fn chats_json_knowing(db: &mut Db, rows: &[Row], known: Option<&Json>) -> Result<Vec<Json>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let last_ids: Vec<Value> = rows.iter().filter_map(|r| r.opt_i64(19)).map(Value::Int).collect();
     let mut last: std::collections::HashMap<i64, Json> = std::collections::HashMap::new();
+    if let Some(m) = known
+        && let Some(id) = m["id"].as_i64()
+    {
+        last.insert(id, m.clone());
+    }
+    let last_ids: Vec<Value> =
+        rows.iter().filter_map(|r| r.opt_i64(19)).filter(|id| !last.contains_key(id)).map(Value::Int).collect();
     if !last_ids.is_empty() {
         let sql = format!("{MESSAGE_SELECT} WHERE m.id IN ({})", placeholders(1, last_ids.len()));
         for r in db.query(&sql, &last_ids)? {
@@ -140,10 +152,15 @@ fn chat_json(r: &Row, last_message: Json, channels: Vec<Json>) -> Json {
 }
 
 pub fn chat(db: &mut Db, id: i64) -> Result<Json> {
+    chat_knowing(db, id, None)
+}
+
+/// The chat as JSON, given its last message already built by the caller.
+pub fn chat_knowing(db: &mut Db, id: i64, last_message: Option<&Json>) -> Result<Json> {
     let row = db
         .query_opt(&format!("{CHAT_SELECT} WHERE c.id = $1"), &[id.into()])?
         .ok_or_else(|| crate::error::not_found("chat", id))?;
-    Ok(chats_json(db, &[row])?.remove(0))
+    Ok(chats_json_knowing(db, &[row], last_message)?.remove(0))
 }
 
 pub const CONTACT_SELECT: &str = "SELECT ct.id, ct.first_name, ct.last_name, ct.username, ct.phone, \

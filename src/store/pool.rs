@@ -216,21 +216,29 @@ fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>
     } else {
         for job in batch.drain(..) {
             let mark = db.appended.len();
-            db.batch("SAVEPOINT job")?;
+            savepoint(db, "SAVEPOINT job")?;
             let (ok, deliver) = job(db);
             delivers.push(deliver);
-            if ok {
-                db.batch("RELEASE job")?;
-            } else {
+            if !ok {
                 db.appended.truncate(mark);
-                db.batch("ROLLBACK TO job; RELEASE job")?;
+                savepoint(db, "ROLLBACK TO job")?;
             }
+            savepoint(db, "RELEASE job")?;
         }
     }
     if db.backend() == Backend::Postgres && !db.appended.is_empty() {
         db.batch("NOTIFY parley_events")?;
     }
     db.batch("COMMIT")
+}
+
+/// Savepoint statements run twice per job: on SQLite they go through the prepared
+/// statement cache instead of being parsed each time.
+fn savepoint(db: &mut Db, sql: &str) -> Result<(), StoreError> {
+    match db.backend() {
+        Backend::Sqlite => db.exec(sql, &[]).map(drop),
+        Backend::Postgres => db.batch(sql),
+    }
 }
 
 /// PostgreSQL: publish what any node committed. NOTIFY only wakes us up; the rows
