@@ -230,3 +230,35 @@ async fn merging_through_the_dialog_by_name() {
     let (status, _) = admin.get(&format!("/api/v1/chats/{phone_chat}")).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn an_operator_gets_a_telegram_link_from_their_details() {
+    use crate::support::telegram_fake::FakeTelegram;
+    let Some(b) = browser::start("console connect Telegram").await else { return };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    log_in(&b, &app, "admin@example.com", "correct horse").await;
+
+    // Without a Telegram channel, the button says what is missing.
+    click(&b, "[data-testid=my-avatar]").await;
+    click(&b, "[data-testid=connect-messenger]").await;
+    b.wait_until("the explanation", "document.querySelector('[data-testid=form-error]')").await;
+    b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
+
+    let fake = FakeTelegram::start().await;
+    let token = "4242:notify-bot-token";
+    let (status, body) = admin
+        .post(
+            "/api/v1/channels",
+            json!({"kind": "telegram", "name": "Bot", "settings": {"token": token, "mode": "polling", "api_url": fake.url(), "poll_timeout": 1}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    click(&b, "[data-testid=my-avatar]").await;
+    click(&b, "[data-testid=connect-messenger]").await;
+    b.wait_until("the deep link", "document.querySelector('[data-testid=telegram-link]')").await;
+    let href = b.eval("return document.querySelector('[data-testid=telegram-link]').href").await;
+    let expected = format!("https://t.me/{}?start=", crate::support::telegram_fake::bot_username(token));
+    assert!(href.as_str().unwrap().starts_with(&expected), "{href}");
+    b.screenshot("console-12-connect-telegram").await;
+}

@@ -84,7 +84,15 @@ export class OperatorMenu {
           h('p', { class: 'muted small' }, 'New chats are given to you only while you are Online.')),
         h('section', { class: 'card-section' }, h('h4', {}, 'Notifications'),
           linked
-            ? h('p', { class: 'ok-text' }, icon('check'), 'Telegram is connected: Parley messages you there when a chat is assigned or transferred to you.')
+            ? h('div', {},
+              h('p', { class: 'ok-text' }, icon('check'), 'Telegram is connected: Parley messages you there when a chat is assigned or transferred to you.'),
+              h('button', {
+                type: 'button', class: 'btn btn-small', 'data-testid': 'disconnect-messenger',
+                onclick: async (e) => {
+                  await disconnectMessenger();
+                  e.target.closest('div').replaceChildren(h('p', { class: 'muted' }, 'Telegram is disconnected.'));
+                },
+              }, 'Disconnect'))
             : h('button', { type: 'button', class: 'messenger-btn', 'data-testid': 'connect-messenger', onclick: () => connectMessenger(me, explain) },
               icon('send'), 'Connect messenger for notifications'),
           explain,
@@ -98,17 +106,34 @@ export class OperatorMenu {
 }
 
 /**
- * Hook for linking a messenger. Until the server offers a linking endpoint (the Telegram
- * issue), this explains what the button will do. Later: ask the API for a one-time link
- * (e.g. a t.me/<bot>?start=<code> deep link), show it here, and wait for operator.updated
- * with notify.telegram = true.
+ * Links Telegram for notifications: asks the server for a one-time deep link
+ * (t.me/<bot>?start=<code>) and shows it; pressing Start in Telegram links this operator,
+ * and the panel then shows "connected" (operator.updated arrives with notify.telegram).
  */
-export function connectMessenger(me, box) {
+export async function connectMessenger(me, box) {
   box.hidden = false;
-  box.replaceChildren(
-    h('strong', {}, 'Link your Telegram'),
-    h('p', {}, 'Link your Telegram so Parley messages you when a chat is assigned or transferred to you.'),
-    h('p', { class: 'muted small' }, 'Linking is not available on this server yet. Ask your admin to set up the Telegram channel; this button will then give you a link to open in Telegram.'));
+  box.replaceChildren(h('p', { class: 'muted small' }, 'Asking for a link…'));
+  try {
+    const { link, expires_at: expires } = await api.post('/me/notify/telegram', {});
+    const until = new Date(expires).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    box.replaceChildren(
+      h('strong', {}, 'Link your Telegram'),
+      h('p', {}, 'Open this link on the device with your Telegram and press Start. Parley will then message you there when a chat is assigned or transferred to you.'),
+      h('a', { href: link, target: '_blank', rel: 'noopener', class: 'btn btn-primary', 'data-testid': 'telegram-link' }, icon('send'), 'Open Telegram'),
+      h('p', { class: 'muted small' }, `The link works once, until ${until}.`));
+  } catch (e) {
+    box.replaceChildren(
+      h('strong', {}, 'Telegram notifications are not set up yet'),
+      h('p', { class: 'muted small', 'data-testid': 'form-error' },
+        e.status === 404 || e.status === 422
+          ? 'An admin needs to add a Telegram channel (Settings → Channels) first; this button will then give you a link to open in Telegram.'
+          : e.message));
+  }
+}
+
+/** Stops Telegram notifications. */
+export async function disconnectMessenger() {
+  await api.del('/me/notify/telegram');
 }
 
 export async function logout() {
