@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod browser_console;
+mod browser_settings;
 mod browser_widget;
 mod chats;
 mod contacts;

@@ -15,6 +15,7 @@ import { Notifier } from './notify.js';
 import { anyModalOpen } from './modal.js';
 import { ReportsPage } from './reports.js';
 import { QueueButton } from './queue.js';
+import { SettingsPage } from './settings.js';
 
 const root = document.getElementById('app');
 const narrow = window.matchMedia('(max-width: 700px)');
@@ -28,6 +29,7 @@ const state = {
 };
 let list; let view; let card; let menu; let notifier; let panes; let conn;
 let reports; let queue;
+let settings;
 
 // ---- helpers shared with the panes ------------------------------------------------------
 function openChat(id) {
@@ -72,6 +74,7 @@ function rememberChat(chat) {
 
 // ---- chat opening ------------------------------------------------------------------------
 function onHash() {
+  if (settings.route(location.hash, panes)) { reports.el.hidden = true; return; } // #settings…: admins only
   if (reports.route(location.hash, panes)) return; // #reports…: the Reports page instead of the panes
   const m = location.hash.match(/^#chat=(\d+)$/);
   if (m) { selectChat(Number(m[1])); return; }
@@ -256,7 +259,7 @@ function onConn(s) {
 
 // ---- keyboard ----------------------------------------------------------------------------
 function onKey(e) {
-  if (anyModalOpen() || e.ctrlKey || e.metaKey) return;
+  if (anyModalOpen() || panes.hidden || e.ctrlKey || e.metaKey) return; // not on Reports/Settings
   if (e.key === '/' && !inTextField() && !e.altKey) { e.preventDefault(); list.search.focus(); return; }
   if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !e.shiftKey && (e.altKey || !inTextField())) {
     // Without Alt, leave arrows to places that use them (scrolling history, menus).
@@ -301,12 +304,14 @@ async function startConsole() {
   conn = h('span', { class: 'conn', role: 'status', hidden: true });
   reports = new ReportsPage({ me, flash });
   queue = new QueueButton({ openChat });
+  settings = new SettingsPage({ me, flash });
+  if (settings.link) reports.nav.append(settings.link);
   panes = h('div', { class: 'panes', 'data-pane': 'list', 'data-contact-open': 'false' }, list.el, view.el, card.el);
   root.replaceChildren(
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'P'), 'Parley'),
       reports.nav, h('span', { class: 'grow' }), queue.el, conn, notifier.bell, menu.el),
-    panes, reports.el);
+    panes, reports.el, settings.el);
   document.body.append(live);
   // Rows are links (#chat=ID); a click on the already open chat must still show it on phones.
   list.list.addEventListener('click', (e) => {
