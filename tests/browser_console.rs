@@ -155,6 +155,7 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     // Olga transfers it back through the dialog.
     click(&b, "[data-testid=transfer]").await;
     click(&b, &format!("[data-testid=transfer-operator][data-operator-id=\"{}\"]", admin.id)).await;
+    b.wait_until("the comment box", "document.querySelector('[data-testid=transfer-comment]')").await;
     b.driver.find(By::Css("[data-testid=transfer-comment]")).await.unwrap().send_keys("Back to you").await.unwrap();
     b.screenshot("console-8-transfer-dialog").await;
     click(&b, "[data-testid=transfer-submit]").await;
@@ -213,6 +214,7 @@ async fn merging_through_the_dialog_by_name() {
     log_in(&b, &app, "admin@example.com", "correct horse").await;
     open_chat(&b, laptop_chat).await;
     click(&b, "[data-testid=merge]").await;
+    b.wait_until("the merge dialog", "document.querySelector('[data-testid=merge-search]')").await;
     b.driver.find(By::Css("[data-testid=merge-search]")).await.unwrap().send_keys("Samuel").await.unwrap();
     click(&b, &format!("[data-testid=merge-result][data-contact-id=\"{source}\"]")).await;
     click(&b, "[data-testid=merge-continue]").await;
