@@ -95,7 +95,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
             }),
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(async move { shutdown.cancelled().await });
+        .with_graceful_shutdown(async move { shutdown.cancelled().await });
         if let Err(e) = serve.await {
             tracing::error!(error = %e, "the HTTP server stopped");
         }

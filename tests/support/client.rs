@@ -1,7 +1,5 @@
 //! An HTTP and WebSocket client logged in as one operator.
 
-use std::time::Duration;
-
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_tungstenite::tungstenite::Message;
@@ -134,15 +132,6 @@ impl EventStream {
                 return e;
             }
         }
-    }
-
-    /// Reads frames until none arrives for `quiet`; returns them.
-    pub async fn drain(&mut self, quiet: Duration) -> Vec<Value> {
-        let mut out = Vec::new();
-        while let Ok(Some(Ok(Message::Text(t)))) = tokio::time::timeout(quiet, self.ws.next()).await {
-            out.push(serde_json::from_str(t.as_str()).unwrap());
-        }
-        out
     }
 
     pub async fn close(mut self) {
