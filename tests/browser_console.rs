@@ -104,6 +104,7 @@ async fn an_operator_works_a_chat_from_arrival_to_closed_and_back() {
     b.wait_until("the old history", &message_shown("How can I help?")).await;
     b.wait_until("the new message", &message_shown("one more thing")).await;
     b.screenshot("console-5-reopened-with-history").await;
+    b.finish().await;
 }
 
 #[tokio::test]
@@ -190,6 +191,7 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     b.wait_until("one chat left", &format!("{} && !{}", row(first), row(second))).await;
     let (_, merged) = admin.get(&format!("/api/v1/chats/{first}/messages")).await;
     assert_eq!(merged["messages"].as_array().unwrap().iter().filter(|m| m["kind"] == "message").count(), 2);
+    b.finish().await;
 }
 
 #[tokio::test]
@@ -231,6 +233,7 @@ async fn merging_through_the_dialog_by_name() {
     b.wait_until("both histories in one chat", &message_shown("from the phone")).await;
     let (status, _) = admin.get(&format!("/api/v1/chats/{phone_chat}")).await;
     assert_eq!(status, 404);
+    b.finish().await;
 }
 
 #[tokio::test]
@@ -263,4 +266,5 @@ async fn an_operator_gets_a_telegram_link_from_their_details() {
     let expected = format!("https://t.me/{}?start=", crate::support::telegram_fake::bot_username(token));
     assert!(href.as_str().unwrap().starts_with(&expected), "{href}");
     b.screenshot("console-12-connect-telegram").await;
+    b.finish().await;
 }

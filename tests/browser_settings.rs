@@ -220,6 +220,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     b.wait_until("the console", "document.querySelector('[data-testid=chat-list]')").await;
     assert_eq!(b.eval("return document.querySelector('[data-testid=settings-page]').hidden && !document.querySelector('.panes').hidden").await, true);
     shot(&b, "settings-10-operator-has-no-settings").await;
+    b.finish().await;
 }
 
 #[tokio::test]
@@ -280,4 +281,5 @@ async fn telegram_and_webhook_channels_through_the_page() {
     b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
     b.wait_until("three rows", "document.querySelectorAll('[data-testid=channel-row]').length === 3").await;
     shot(&b, "settings-14-three-channels").await;
+    b.finish().await;
 }

@@ -67,4 +67,5 @@ async fn a_visitor_chats_from_the_demo_page_and_keeps_the_history_after_a_reload
     b.wait_until("the history after reload", &reply_visible).await;
     b.wait_until("the visitor's own message after reload", &shown_as_text).await;
     b.screenshot("widget-3-after-reload").await;
+    b.finish().await;
 }

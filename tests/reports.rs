@@ -393,4 +393,5 @@ async fn the_console_shows_both_reports_and_the_queue() {
     b.driver.find(By::Css("[data-testid=nav-chats]")).await.unwrap().click().await.unwrap();
     b.wait_until("the chat list again", "document.querySelector('[data-testid=chat-list]')?.offsetParent !== null")
         .await;
+    b.finish().await;
 }

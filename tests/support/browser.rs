@@ -4,6 +4,7 @@
 //! they skip; with `PARLEY_TEST_REQUIRE_BROWSER=1` (set by `.ci/run`) a missing
 //! browser fails the test instead.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -16,13 +17,26 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub struct Browser {
+    /// Dropped first (fields drop in order): the session quits while chromedriver lives.
     pub driver: WebDriver,
-    chromedriver: Child,
+    _processes: Processes,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
-impl Drop for Browser {
+/// chromedriver, the Chromium it started, and Chromium's own profile directory.
+struct Processes {
+    chromedriver: Child,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Processes {
+    /// Ends chromedriver AND its Chromium: they share a process group of their own, so
+    /// killing the group leaves no browser running after a test, even a failed one. The
+    /// crash handler leaves the group; it is found by the profile path.
     fn drop(&mut self) {
+        let group = format!("-{}", self.chromedriver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = Command::new("pkill").args(["-KILL", "-f", &self.profile.path().display().to_string()]).status();
         let _ = self.chromedriver.kill();
         let _ = self.chromedriver.wait();
     }
@@ -39,9 +53,14 @@ pub async fn start(test: &str) -> Option<Browser> {
         return None;
     }
     let turn = ONE_AT_A_TIME.lock().await;
+    let profile = tempfile::tempdir().expect("a profile directory");
     let port = free_port();
     let chromedriver = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
+        .process_group(0)
+        // Chromium's crash handler keeps its database under the config home: inside
+        // the profile, so the cleanup finds it.
+        .env("XDG_CONFIG_HOME", profile.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -54,6 +73,7 @@ pub async fn start(test: &str) -> Option<Browser> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut caps = DesiredCapabilities::chrome();
+    caps.add_arg(&format!("--user-data-dir={}", profile.path().display())).unwrap();
     caps.set_binary(CHROMIUM).unwrap();
     for arg in [
         "--headless=new",
@@ -65,12 +85,14 @@ pub async fn start(test: &str) -> Option<Browser> {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--disable-crash-reporter",
+        "--disable-breakpad",
         "--window-size=1280,800",
     ] {
         caps.add_arg(arg).unwrap();
     }
     let driver = WebDriver::new(&url, caps).await.expect("a chromium session");
-    Some(Browser { driver, chromedriver, _turn: turn })
+    Some(Browser { driver, _processes: Processes { chromedriver, profile }, _turn: turn })
 }
 
 fn free_port() -> u16 {
@@ -78,6 +100,13 @@ fn free_port() -> u16 {
 }
 
 impl Browser {
+    /// Ends the session properly. Without it (a failed test), thirtyfour's synchronous
+    /// teardown stalls for its two-minute timeout before the processes are killed.
+    pub async fn finish(self) {
+        let Browser { driver, _processes, _turn } = self;
+        let _ = driver.quit().await;
+    }
+
     /// Saves a screenshot as a test artifact in `tests/artifacts/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
