@@ -6,35 +6,10 @@ use thirtyfour::prelude::*;
 
 use crate::support::browser::Browser;
 use crate::support::visitor::{Visitor, widget_key};
-use crate::support::{TestApp, browser, spawn_app};
-
-async fn log_in(b: &Browser, app: &TestApp, email: &str, password: &str) {
-    b.driver.goto(format!("{}/login", app.base)).await.unwrap();
-    b.wait_until("the login form", "document.querySelector('#login-email')").await;
-    b.driver.find(By::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
-    b.driver.find(By::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
-    b.driver.find(By::Css("#login-submit")).await.unwrap().click().await.unwrap();
-    b.wait_until("the chat list", "document.querySelector('[data-testid=chat-list]')").await;
-}
+use crate::support::{browser, spawn_app};
 
 fn row(chat: i64) -> String {
     format!("document.querySelector('[data-testid=chat-row][data-chat-id=\"{chat}\"]')")
-}
-
-async fn click(b: &Browser, css: &str) {
-    b.wait_until(css, &format!("document.querySelector({})", serde_json::to_string(css).unwrap())).await;
-    // Live updates may re-render the element between finding and clicking it: find it again.
-    for attempt in 0.. {
-        let element = b.driver.find(By::Css(css)).await.unwrap();
-        match element.click().await {
-            Ok(()) => return,
-            Err(e) if attempt < 5 && e.to_string().contains("stale") => continue,
-            Err(e) => {
-                b.screenshot("console-click-failed").await;
-                panic!("cannot click {css}: {e}");
-            }
-        }
-    }
 }
 
 async fn open_chat(b: &Browser, chat: i64) {
@@ -60,7 +35,7 @@ async fn an_operator_works_a_chat_from_arrival_to_closed_and_back() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let (_, key) = widget_key(&admin).await;
-    log_in(&b, &app, "admin@example.com", "correct horse").await;
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
     b.screenshot("console-1-empty-inbox").await;
 
     let mut visitor = Visitor::connect(&app, &format!("channel={key}")).await.unwrap();
@@ -91,11 +66,11 @@ async fn an_operator_works_a_chat_from_arrival_to_closed_and_back() {
     b.wait_until("the reply with its tick", &message_shown("How can I help?")).await;
     b.screenshot("console-3-conversation").await;
 
-    click(&b, "[data-testid=close-chat]").await;
-    click(&b, "[data-testid=tab-closed]").await;
+    b.click("[data-testid=close-chat]").await;
+    b.click("[data-testid=tab-closed]").await;
     b.wait_until("the chat under Closed", &row(chat)).await;
     b.screenshot("console-4-closed").await;
-    click(&b, "[data-testid=tab-open]").await;
+    b.click("[data-testid=tab-open]").await;
     b.wait_until("the chat gone from Open", &format!("!{}", row(chat))).await;
 
     visitor.say("one more thing", "v-2").await;
@@ -125,13 +100,13 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     admin.post(&format!("/api/v1/chats/{first}/transfer"), json!({"operator_id": admin.id})).await;
     admin.post(&format!("/api/v1/chats/{first}/read"), json!({})).await;
 
-    log_in(&b, &app, "olga@example.com", "operator pass").await;
-    click(&b, "[data-testid=filter-unread]").await;
+    b.log_in(&app.base, "olga@example.com", "operator pass").await;
+    b.click("[data-testid=filter-unread]").await;
     b.wait_until("only the unread chat", &format!("{} && !{}", row(second), row(first))).await;
-    click(&b, "[data-testid=filter-mine]").await;
+    b.click("[data-testid=filter-mine]").await;
     b.wait_until("no chat of mine yet", &format!("!{} && !{}", row(second), row(first))).await;
-    click(&b, "[data-testid=filter-others]").await;
-    click(&b, &format!("[data-testid=operator-option][data-operator-id=\"{}\"]", admin.id)).await;
+    b.click("[data-testid=filter-others]").await;
+    b.click(&format!("[data-testid=operator-option][data-operator-id=\"{}\"]", admin.id)).await;
     b.wait_until(
         "Ada's chat and the notice",
         &format!("{} && !document.querySelector('[data-testid=viewing-notice]').hidden", row(first)),
@@ -140,7 +115,7 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     let notice = b.eval("return document.querySelector('[data-testid=viewing-notice]').textContent").await;
     assert!(notice.as_str().unwrap().contains("Ada Admin"), "{notice}");
     b.screenshot("console-6-others-notice").await;
-    click(&b, "[data-testid=viewing-notice-close]").await;
+    b.click("[data-testid=viewing-notice-close]").await;
     b.wait_until("the notice gone", "document.querySelector('[data-testid=viewing-notice]').hidden").await;
 
     // Ada transfers the second chat to Olga, with a comment: Olga is told and sees the note.
@@ -148,24 +123,24 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
         .post(&format!("/api/v1/chats/{second}/transfer"), json!({"operator_id": olga.id, "comment": "VIP, be nice"}))
         .await;
     b.wait_until("a notification", "document.querySelector('[data-testid=toast]')").await;
-    click(&b, "[data-testid=filter-mine]").await;
+    b.click("[data-testid=filter-mine]").await;
     open_chat(&b, second).await;
     b.wait_until("the transfer note", "[...document.querySelectorAll('[data-testid=message].note')].some(e => e.textContent.includes('VIP, be nice'))").await;
     b.screenshot("console-7-transfer-note").await;
 
     // Olga transfers it back through the dialog.
-    click(&b, "[data-testid=transfer]").await;
-    click(&b, &format!("[data-testid=transfer-operator][data-operator-id=\"{}\"]", admin.id)).await;
+    b.click("[data-testid=transfer]").await;
+    b.click(&format!("[data-testid=transfer-operator][data-operator-id=\"{}\"]", admin.id)).await;
     b.wait_until("the comment box", "document.querySelector('[data-testid=transfer-comment]')").await;
     b.driver.find(By::Css("[data-testid=transfer-comment]")).await.unwrap().send_keys("Back to you").await.unwrap();
     b.screenshot("console-8-transfer-dialog").await;
-    click(&b, "[data-testid=transfer-submit]").await;
+    b.click("[data-testid=transfer-submit]").await;
     let mut ada_events = admin.events(0).await;
     ada_events.wait_for("chat.transferred", |e| e["data"]["comment"] == "Back to you").await;
 
     // Status.
-    click(&b, "[data-testid=my-avatar]").await;
-    click(&b, "[data-testid=status-away]").await;
+    b.click("[data-testid=my-avatar]").await;
+    b.click("[data-testid=status-away]").await;
     b.wait_until(
         "status Away",
         "document.querySelector('[data-testid=my-status]')?.textContent.toLowerCase().includes('away')",
@@ -179,7 +154,7 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     // The second visitor leaves the same email: opening the chat offers the merge by itself.
     v2.send(json!({"type": "prechat", "name": null, "email": "RITA@example.com", "phone": null})).await;
     v2.wait("prechat_saved").await;
-    click(&b, "[data-testid=filter-all]").await;
+    b.click("[data-testid=filter-all]").await;
     open_chat(&b, first).await;
     b.wait_until(
         "the automatic merge dialog",
@@ -187,7 +162,7 @@ async fn filters_the_other_operator_notice_transfer_status_and_merge() {
     )
     .await;
     b.screenshot("console-10-merge-prompt").await;
-    click(&b, "[data-testid=merge-unite]").await;
+    b.click("[data-testid=merge-unite]").await;
     b.wait_until("one chat left", &format!("{} && !{}", row(first), row(second))).await;
     let (_, merged) = admin.get(&format!("/api/v1/chats/{first}/messages")).await;
     assert_eq!(merged["messages"].as_array().unwrap().iter().filter(|m| m["kind"] == "message").count(), 2);
@@ -213,13 +188,13 @@ async fn merging_through_the_dialog_by_name() {
         (chats["chats"][0]["id"].as_i64().unwrap(), chats["chats"][1]["id"].as_i64().unwrap());
     let source = chats["chats"][0]["contact"]["id"].as_i64().unwrap();
 
-    log_in(&b, &app, "admin@example.com", "correct horse").await;
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
     open_chat(&b, laptop_chat).await;
-    click(&b, "[data-testid=merge]").await;
+    b.click("[data-testid=merge]").await;
     b.wait_until("the merge dialog", "document.querySelector('[data-testid=merge-search]')").await;
     b.driver.find(By::Css("[data-testid=merge-search]")).await.unwrap().send_keys("Samuel").await.unwrap();
-    click(&b, &format!("[data-testid=merge-result][data-contact-id=\"{source}\"]")).await;
-    click(&b, "[data-testid=merge-continue]").await;
+    b.click(&format!("[data-testid=merge-result][data-contact-id=\"{source}\"]")).await;
+    b.click("[data-testid=merge-continue]").await;
     b.wait_until(
         "both contacts side by side",
         "document.querySelector('[data-testid=merge-left]') && document.querySelector('[data-testid=merge-right]')",
@@ -228,7 +203,7 @@ async fn merging_through_the_dialog_by_name() {
     let right = b.eval("return document.querySelector('[data-testid=merge-right]').textContent").await;
     assert!(right.as_str().unwrap().contains("Samuel"), "{right}");
     b.screenshot("console-11-merge-side-by-side").await;
-    click(&b, "[data-testid=merge-unite]").await;
+    b.click("[data-testid=merge-unite]").await;
     b.wait_until("the phone chat merged away", &format!("!{}", row(phone_chat))).await;
     b.wait_until("both histories in one chat", &message_shown("from the phone")).await;
     let (status, _) = admin.get(&format!("/api/v1/chats/{phone_chat}")).await;
@@ -242,11 +217,11 @@ async fn an_operator_gets_a_telegram_link_from_their_details() {
     let Some(b) = browser::start("console connect Telegram").await else { return };
     let app = spawn_app().await;
     let admin = app.admin().await;
-    log_in(&b, &app, "admin@example.com", "correct horse").await;
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
 
     // Without a Telegram channel, the button says what is missing.
-    click(&b, "[data-testid=my-avatar]").await;
-    click(&b, "[data-testid=connect-messenger]").await;
+    b.click("[data-testid=my-avatar]").await;
+    b.click("[data-testid=connect-messenger]").await;
     b.wait_until("the explanation", "document.querySelector('[data-testid=form-error]')").await;
     b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
 
@@ -259,8 +234,8 @@ async fn an_operator_gets_a_telegram_link_from_their_details() {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    click(&b, "[data-testid=my-avatar]").await;
-    click(&b, "[data-testid=connect-messenger]").await;
+    b.click("[data-testid=my-avatar]").await;
+    b.click("[data-testid=connect-messenger]").await;
     b.wait_until("the deep link", "document.querySelector('[data-testid=telegram-link]')").await;
     let href = b.eval("return document.querySelector('[data-testid=telegram-link]').href").await;
     let expected = format!("https://t.me/{}?start=", crate::support::telegram_fake::bot_username(token));

@@ -7,37 +7,12 @@ use thirtyfour::prelude::*;
 
 use crate::support::browser::Browser;
 use crate::support::telegram_fake::{FakeTelegram, bot_username};
-use crate::support::{TestApp, browser, spawn_app};
+use crate::support::{browser, spawn_app};
 
 const TOKEN: &str = "123456:customer-bot-token";
 
-async fn log_in(b: &Browser, app: &TestApp, email: &str, password: &str) {
-    b.driver.goto(format!("{}/login", app.base)).await.unwrap();
-    b.wait_until("the login form", "document.querySelector('#login-email')").await;
-    b.driver.find(By::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
-    b.driver.find(By::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
-    b.driver.find(By::Css("#login-submit")).await.unwrap().click().await.unwrap();
-    b.wait_until("the chat list", "document.querySelector('[data-testid=chat-list]')").await;
-}
-
 fn js(s: &str) -> String {
     serde_json::to_string(s).unwrap()
-}
-
-async fn click(b: &Browser, css: &str) {
-    b.wait_until(css, &format!("document.querySelector({})", js(css))).await;
-    // Live updates may re-render the element between finding and clicking it: find it again.
-    for attempt in 0.. {
-        let element = b.driver.find(By::Css(css)).await.unwrap();
-        match element.click().await {
-            Ok(()) => return,
-            Err(e) if attempt < 5 && e.to_string().contains("stale") => continue,
-            Err(e) => {
-                b.screenshot("settings-click-failed").await;
-                panic!("cannot click {css}: {e}");
-            }
-        }
-    }
 }
 
 /// Replaces the text of an input or textarea by typing, as a person would.
@@ -84,9 +59,9 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     let Some(b) = browser::start("settings as admin").await else { return };
     let app = spawn_app().await;
     let admin = app.admin().await;
-    log_in(&b, &app, "admin@example.com", "correct horse").await;
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
 
-    click(&b, "[data-testid=nav-settings]").await;
+    b.click("[data-testid=nav-settings]").await;
     b.wait_until(
         "the Settings page listing the first widget channel",
         "!document.querySelector('[data-testid=settings-page]').hidden && document.querySelector('[data-testid=channel-row]')",
@@ -96,11 +71,11 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     shot(&b, "settings-1-channels").await;
 
     // A refusal from the server is shown in the dialog: a webhook secret that is too short.
-    click(&b, "[data-testid=add-channel]").await;
+    b.click("[data-testid=add-channel]").await;
     set_value(&b, "[data-testid=channel-kind]", "webhook").await;
     type_into(&b, "[data-testid=channel-name]", "CRM").await;
     type_into(&b, "[data-testid=webhook-secret]", "short").await;
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     b.wait_until("the server's message", &format!("{FORM_ERROR}?.includes('at least 16 characters')")).await;
     assert_eq!(b.eval("return document.activeElement.dataset.testid").await, "webhook-secret");
     shot(&b, "settings-2-server-refusal").await;
@@ -109,14 +84,14 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     assert!(channel_named(&admin, "CRM").await.is_none());
 
     // A widget channel with a colour, an allowed origin and an identity secret.
-    click(&b, "[data-testid=add-channel]").await;
+    b.click("[data-testid=add-channel]").await;
     set_value(&b, "[data-testid=channel-kind]", "widget").await;
     type_into(&b, "[data-testid=channel-name]", "Shop site").await;
     set_value(&b, "[data-testid=widget-color]", "#e11d48").await;
     type_into(&b, "[data-testid=widget-origins]", "https://shop.example/\n").await;
     type_into(&b, "[data-testid=widget-secret]", "a-long-shared-secret-7890").await;
     shot(&b, "settings-3-add-widget").await;
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     b.wait_until("the embed snippet", "document.querySelector('[data-testid=embed-snippet]')").await;
     let shop = channel_named(&admin, "Shop site").await.expect("the widget channel exists");
     let (id, key) = (shop["id"].as_i64().unwrap(), shop["key"].as_str().unwrap().to_owned());
@@ -134,7 +109,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     // Edit the greeting from the channel's row; the redacted secret goes back unchanged.
     let row = format!("[data-testid=channel-row][data-channel-id=\"{id}\"]");
     b.wait_until("the new channel's row", &format!("document.querySelector({})", js(&row))).await;
-    click(&b, &format!("{row} [data-testid=channel-edit]")).await;
+    b.click(&format!("{row} [data-testid=channel-edit]")).await;
     b.wait_until(
         "the saved colour in the form",
         "document.querySelector('[data-testid=widget-color]')?.value === '#e11d48'",
@@ -144,7 +119,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     type_into(&b, "[data-testid=widget-greeting]", "Hello from the shop! How can we help?").await;
     b.eval("document.querySelector('[data-testid=widget-greeting]').scrollIntoView({block: 'center'})").await;
     shot(&b, "settings-5-edit-widget").await;
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     b.wait_until("the dialog closed after saving", NO_DIALOG).await;
     let shop = channel_named(&admin, "Shop site").await.unwrap();
     assert_eq!(shop["settings"]["greeting"], "Hello from the shop! How can we help?");
@@ -153,7 +128,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     assert_eq!(shop["distribution"], true);
 
     // The distribution switch in the row.
-    click(&b, &format!("{row} .switch")).await;
+    b.click(&format!("{row} .switch")).await;
     b.wait_until(
         "the switch settled",
         &format!("!document.querySelector({}).disabled", js(&format!("{row} [data-testid=channel-distribution]"))),
@@ -163,22 +138,22 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     assert_eq!(channel_named(&admin, "Shop site").await.unwrap()["distribution"], false);
 
     // Operators: the server's validation message, then the operator added.
-    click(&b, "[data-testid=tab-settings-operators]").await;
+    b.click("[data-testid=tab-settings-operators]").await;
     b.wait_until(
         "the operators tab",
         "location.hash === '#settings/operators' && document.querySelector('[data-testid=operator-row]')",
     )
     .await;
-    click(&b, "[data-testid=add-operator]").await;
+    b.click("[data-testid=add-operator]").await;
     type_into(&b, "[data-testid=operator-email]", "olga@example.com").await;
     type_into(&b, "[data-testid=operator-name]", "Olga Ops").await;
     set_value(&b, "[data-testid=operator-role]", "operator").await;
     type_into(&b, "[data-testid=operator-password]", "short").await;
-    click(&b, "[data-testid=operator-save]").await;
+    b.click("[data-testid=operator-save]").await;
     b.wait_until("the password rule", &format!("{FORM_ERROR}?.includes('8 characters')")).await;
     shot(&b, "settings-6-operator-refused").await;
     type_into(&b, "[data-testid=operator-password]", "operator pass").await;
-    click(&b, "[data-testid=operator-save]").await;
+    b.click("[data-testid=operator-save]").await;
     b.wait_until("the dialog closed", NO_DIALOG).await;
     b.wait_until("two operator rows", "document.querySelectorAll('[data-testid=operator-row]').length === 2").await;
     shot(&b, "settings-7-operators").await;
@@ -196,7 +171,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
     // Phone width: the same page, one column (the toasts, on top at this width, dismissed first).
     b.eval("document.querySelectorAll('[data-testid=flash] .toast-close').forEach((x) => x.click())").await;
     b.driver.set_window_rect(0, 0, 390, 844).await.unwrap();
-    click(&b, "[data-testid=tab-settings-channels]").await;
+    b.click("[data-testid=tab-settings-channels]").await;
     b.wait_until("the channels tab", &format!("location.hash === '#settings' && document.querySelector({})", js(&row)))
         .await;
     assert_eq!(
@@ -205,7 +180,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
         "no sideways scroll"
     );
     shot(&b, "settings-8-phone").await;
-    click(&b, &format!("{row} [data-testid=channel-edit]")).await;
+    b.click(&format!("{row} [data-testid=channel-edit]")).await;
     b.wait_until("the edit dialog", "document.querySelector('[data-testid=embed-snippet]')").await;
     shot(&b, "settings-9-phone-dialog").await;
     b.driver.action_chain().send_keys(Key::Escape).perform().await.unwrap();
@@ -213,7 +188,7 @@ async fn an_admin_adds_a_widget_channel_and_an_operator_who_sees_no_settings() {
 
     // The operator just added logs in: no Settings entry, and #settings shows the chats.
     b.driver.delete_all_cookies().await.unwrap();
-    log_in(&b, &app, "olga@example.com", "operator pass").await;
+    b.log_in(&app.base, "olga@example.com", "operator pass").await;
     b.wait_until("the navigation", "document.querySelector('[data-testid=nav-reports]')").await;
     assert_eq!(b.eval("return document.querySelector('[data-testid=nav-settings]') === null").await, true);
     b.driver.goto(format!("{}/#settings", app.base)).await.unwrap();
@@ -229,19 +204,19 @@ async fn telegram_and_webhook_channels_through_the_page() {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let fake = FakeTelegram::start().await;
-    log_in(&b, &app, "admin@example.com", "correct horse").await;
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
     b.driver.goto(format!("{}/#settings", app.base)).await.unwrap();
     b.wait_until("the channel rows", "document.querySelector('[data-testid=channel-row]')").await;
 
     // Telegram: the token is checked with getMe (here the fake Bot API) and then shown redacted.
-    click(&b, "[data-testid=add-channel]").await;
+    b.click("[data-testid=add-channel]").await;
     set_value(&b, "[data-testid=channel-kind]", "telegram").await;
     type_into(&b, "[data-testid=channel-name]", "Support bot").await;
     type_into(&b, "[data-testid=telegram-token]", TOKEN).await;
     set_value(&b, "[data-testid=telegram-mode]", "polling").await;
     type_into(&b, "[data-testid=telegram-api-url]", &fake.url()).await;
     shot(&b, "settings-11-add-telegram").await;
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     let bot = bot_username(TOKEN);
     b.wait_until(
         "the bot named",
@@ -258,20 +233,20 @@ async fn telegram_and_webhook_channels_through_the_page() {
 
     // Switching the mode keeps the stored token: getMe is asked again with the real one.
     set_value(&b, "[data-testid=telegram-mode]", "webhook").await;
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     b.wait_until("the dialog closed", NO_DIALOG).await;
     assert_eq!(channel_named(&admin, "Support bot").await.unwrap()["settings"]["mode"], "webhook");
     let tokens: Vec<String> = fake.ok_calls("getMe").into_iter().map(|c| c.token).collect();
     assert_eq!(tokens, [TOKEN, TOKEN]);
 
     // Webhook: a generated secret, then the address to POST to.
-    click(&b, "[data-testid=add-channel]").await;
+    b.click("[data-testid=add-channel]").await;
     set_value(&b, "[data-testid=channel-kind]", "webhook").await;
     type_into(&b, "[data-testid=channel-name]", "CRM").await;
     type_into(&b, "[data-testid=webhook-url]", "https://crm.example/parley").await;
     let secret = b.eval("return document.querySelector('[data-testid=webhook-secret]').value").await;
     assert_eq!(secret.as_str().unwrap().len(), 32, "a secret is generated: {secret}");
-    click(&b, "[data-testid=channel-save]").await;
+    b.click("[data-testid=channel-save]").await;
     b.wait_until("the address to POST to", "document.querySelector('[data-testid=webhook-address]')").await;
     let crm = channel_named(&admin, "CRM").await.expect("the webhook channel exists");
     assert_eq!(crm["settings"]["url"], "https://crm.example/parley");

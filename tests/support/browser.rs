@@ -107,6 +107,33 @@ impl Browser {
         let _ = driver.quit().await;
     }
 
+    /// Logs in through the console's login page and waits for the chat list.
+    pub async fn log_in(&self, base: &str, email: &str, password: &str) {
+        self.driver.goto(format!("{base}/login")).await.unwrap();
+        self.wait_until("the login form", "document.querySelector('#login-email')").await;
+        self.driver.find(By::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
+        self.driver.find(By::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
+        self.driver.find(By::Css("#login-submit")).await.unwrap().click().await.unwrap();
+        self.wait_until("the chat list", "document.querySelector('[data-testid=chat-list]')").await;
+    }
+
+    /// Clicks the element matching `css` once it exists, as a person would.
+    pub async fn click(&self, css: &str) {
+        self.wait_until(css, &format!("document.querySelector({})", serde_json::to_string(css).unwrap())).await;
+        // Live updates may re-render the element between finding and clicking it: find it again.
+        for attempt in 0.. {
+            let element = self.driver.find(By::Css(css)).await.unwrap();
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 5 && e.to_string().contains("stale") => continue,
+                Err(e) => {
+                    self.screenshot("click-failed").await;
+                    panic!("cannot click {css}: {e}");
+                }
+            }
+        }
+    }
+
     /// Saves a screenshot as a test artifact in `tests/artifacts/NAME.png`.
     pub async fn screenshot(&self, name: &str) {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
