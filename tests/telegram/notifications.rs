@@ -1,0 +1,125 @@
+//! Operator notifications through Telegram: linking, notifying, replying.
+
+use super::*;
+
+#[tokio::test]
+async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let bob = app.operator(&admin, "Bob Operator").await;
+    let fake = FakeTelegram::start().await;
+    let customers = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
+    let notify_token = "777:notify-bot-token";
+    channel(&admin, &fake, notify_token, "polling", json!({"notify_operators": true})).await;
+
+    // "Connect Telegram" gives a one-time deep link to the notifications bot.
+    let (status, link) = bob.post("/api/v1/me/notify/telegram", json!({})).await;
+    assert_eq!(status, 201, "{link}");
+    let url = link["link"].as_str().unwrap();
+    let prefix = format!("https://t.me/{}?start=", bot_username(notify_token));
+    assert!(url.starts_with(&prefix), "{url}");
+    assert!(link["expires_at"].is_string());
+    let code = url.strip_prefix(&prefix).unwrap().to_owned();
+
+    // A stranger with a wrong code links nothing.
+    let stranger = Person::new(6666, "Mallory");
+    fake.push_update(notify_token, stranger.start(1, "op-notthecode"));
+    let answers = fake
+        .wait_until("the refusal", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666))
+        .await;
+    assert!(answers.iter().any(|c| c.params["text"].as_str().is_some_and(|t| t.contains("unknown, used or expired"))));
+    let (_, me) = bob.get("/api/v1/me").await;
+    assert_eq!(me["notify"]["telegram"], false);
+
+    // Bob presses Start.
+    let bob_tg = Person::new(9001, "Bob");
+    fake.push_update(notify_token, bob_tg.start(1, &code));
+    fake.wait_until("the confirmation", |c| c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == 9001))
+        .await;
+    let (_, me) = bob.get("/api/v1/me").await;
+    assert_eq!(me["notify"]["telegram"], true);
+    let (_, ops) = admin.get("/api/v1/operators").await;
+    assert!(ops["operators"].as_array().unwrap().iter().any(|o| o["id"] == bob.id && o["notify"]["telegram"] == true));
+    // The code works once: used again by someone else, it links nothing.
+    fake.push_update(notify_token, stranger.start(2, &code));
+    fake.wait_until("the second refusal", |c| {
+        c.iter().filter(|c| c.method == "sendmessage" && c.params["chat_id"] == 6666).count() == 2
+    })
+    .await;
+
+    // A customer writes; the admin transfers the chat to Bob with a comment.
+    let chat_id = customer_chat(&app, &admin, &fake, customers).await;
+    let (status, _) = admin
+        .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "VIP, be nice"}))
+        .await;
+    assert_eq!(status, 200);
+    let calls = fake
+        .wait_until("the transfer notification", |c| {
+            c.iter().any(|c| {
+                c.token == notify_token
+                    && c.params["chat_id"] == 9001
+                    && c.params["text"].as_str().is_some_and(|t| t.contains("VIP"))
+            })
+        })
+        .await;
+    let notice = calls
+        .iter()
+        .find(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("VIP")))
+        .unwrap();
+    let text = notice.params["text"].as_str().unwrap();
+    assert!(text.contains("Alice") && text.contains("hello") && text.contains("VIP, be nice"), "{text}");
+    let notice_id = notice.message_id.unwrap();
+
+    // Bob replies to the notification in Telegram: the customer gets it through the chat's channel.
+    let mut events = admin.events(0).await;
+    fake.push_update(notify_token, bob_tg.reply(2, notice_id, "Hi Alice, Bob here"));
+    let to_customer = fake
+        .wait_until("the relayed reply", |c| {
+            c.iter().any(|c| c.token == TOKEN && c.params["text"] == "Hi Alice, Bob here")
+        })
+        .await;
+    assert_eq!(to_customer.iter().find(|c| c.params["text"] == "Hi Alice, Bob here").unwrap().params["chat_id"], 555);
+    let created = events.wait_for("message.created", |e| e["data"]["message"]["text"] == "Hi Alice, Bob here").await;
+    assert_eq!(created["data"]["message"]["author"]["id"], bob.id);
+    assert_eq!(created["chat_id"], chat_id);
+
+    // The customer writes while Bob has a console open: no notification. Then Bob
+    // closes it and the next message is notified.
+    let console = bob.events(0).await;
+    app.app().consoles.wait_count(bob.id, 1).await;
+    assert_eq!(
+        fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(2, "seen in the console")).await,
+        200
+    );
+    // A later event that is always notified: once it arrives, the notifier (which takes
+    // events in order) has decided about the message above while the console was open.
+    let (status, _) = admin
+        .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "once more"}))
+        .await;
+    assert_eq!(status, 200);
+    fake.wait_until("the second transfer notification", |c| {
+        c.iter().any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("once more")))
+    })
+    .await;
+    console.close().await;
+    app.app().consoles.wait_count(bob.id, 0).await;
+    assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(3, "are you away?")).await, 200);
+    let calls = fake
+        .wait_until("the message notification", |c| {
+            c.iter().any(|c| {
+                c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("are you away?"))
+            })
+        })
+        .await;
+    let notified = |c: &&Call, start: &str| {
+        c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.starts_with(start))
+    };
+    assert!(calls.iter().any(|c| notified(&c, "Alice: are you away?")));
+    assert!(!calls.iter().any(|c| notified(&c, "Alice: seen in the console")), "notified while in the console");
+
+    // Disconnecting stops it.
+    let (status, _) = bob.delete("/api/v1/me/notify/telegram").await;
+    assert_eq!(status, 204);
+    let (_, me) = bob.get("/api/v1/me").await;
+    assert_eq!(me["notify"]["telegram"], false);
+}
