@@ -1,27 +1,10 @@
-//! `src/http/openapi.json` against the router in `src/http/mod.rs`: every route the
-//! router declares must be documented, and nothing else. No server is started; the
-//! router's source is read as text, so adding a route without documenting it fails here.
+//! Reads the router's source and lists every route it declares: `.route(PATH, METHODS)`
+//! calls, with the prefixes of `.nest(...)`, robust to rustfmt wrapping and comments.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
+use super::METHODS;
 
-const OPENAPI: &str = include_str!("../src/http/openapi.json");
-const ROUTER: &str = include_str!("../src/http/mod.rs");
-
-/// The HTTP methods an OpenAPI path item may hold, which are also axum's method routers.
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
-
-fn spec() -> Value {
-    serde_json::from_str(OPENAPI).expect("src/http/openapi.json is valid JSON")
-}
-
-// ---------------------------------------------------------------------------------------
-// A small scanner for Rust source: enough to find `.route(...)` calls and their arguments
-// however rustfmt wraps them, without being fooled by comments or string literals.
-// ---------------------------------------------------------------------------------------
-
-/// `src` with comments blanked out (same length, so positions stay valid).
 fn strip_comments(src: &str) -> Vec<u8> {
     let mut b = src.as_bytes().to_vec();
     let mut i = 0;
@@ -355,7 +338,7 @@ fn let_statement(b: &[u8], name: &str) -> Option<(usize, usize)> {
 /// Every `(path, method)` the router in `src` serves, with paths in OpenAPI syntax.
 /// Routes declared on a router that is later `.nest("/prefix", that_router)`-ed get the
 /// prefix (nests of nests too).
-fn router_routes(src: &str) -> BTreeSet<(String, String)> {
+pub(super) fn router_routes(src: &str) -> BTreeSet<(String, String)> {
     let b = strip_comments(src);
     // (where the `.nest(` call is, the range of the nested router's `let` statement, prefix)
     let mut nests: Vec<(usize, (usize, usize), String)> = Vec::new();
@@ -406,165 +389,6 @@ fn prefix_at(nests: &[(usize, (usize, usize), String)], pos: usize, depth: usize
 }
 
 /// Every `(path, method)` the OpenAPI document describes.
-fn documented(spec: &Value) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for (path, item) in spec["paths"].as_object().expect("paths is an object") {
-        for m in METHODS {
-            if item.get(m).is_some() {
-                out.insert((path.clone(), m.to_owned()));
-            }
-        }
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------
-// Tests
-// ---------------------------------------------------------------------------------------
-
-#[test]
-fn openapi_is_a_3_1_document() {
-    let spec = spec();
-    let version = spec["openapi"].as_str().expect("an `openapi` version string");
-    assert!(version.starts_with("3.1."), "OpenAPI 3.1 expected, found {version}");
-    assert!(spec["info"]["title"].is_string(), "info.title");
-    assert!(spec["info"]["version"].is_string(), "info.version");
-    assert!(spec["paths"].as_object().is_some_and(|p| !p.is_empty()), "paths");
-    let components = spec["components"].as_object().expect("components");
-    let schemas = components["schemas"].as_object().expect("components.schemas");
-    for name in ["Operator", "Chat", "Message", "Contact", "Channel", "Event", "Error"] {
-        assert!(schemas.contains_key(name), "components.schemas.{name} is missing");
-    }
-    let error = &schemas["Error"];
-    assert!(error["properties"]["error"]["properties"]["code"].is_object(), "Error is {{error:{{code,message}}}}");
-    assert!(error["properties"]["error"]["properties"]["message"].is_object(), "Error is {{error:{{code,message}}}}");
-}
-
-#[test]
-fn openapi_declares_cookie_and_bearer_security() {
-    let spec = spec();
-    let schemes = spec["components"]["securitySchemes"].as_object().expect("securitySchemes");
-    assert!(
-        schemes.values().any(|s| s["type"] == "apiKey" && s["in"] == "cookie" && s["name"] == "parley_session"),
-        "a cookie scheme named parley_session"
-    );
-    assert!(schemes.values().any(|s| s["type"] == "http" && s["scheme"] == "bearer"), "a bearer scheme");
-    // Every security requirement names a declared scheme.
-    let mut requirements: Vec<&Value> = spec["security"].as_array().into_iter().flatten().collect();
-    for item in spec["paths"].as_object().unwrap().values() {
-        for m in METHODS {
-            requirements.extend(item.get(m).and_then(|o| o["security"].as_array()).into_iter().flatten());
-        }
-    }
-    for r in requirements {
-        for name in r.as_object().expect("a security requirement is an object").keys() {
-            assert!(schemes.contains_key(name), "security requirement names unknown scheme {name}");
-        }
-    }
-}
-
-#[test]
-fn every_route_is_documented_and_nothing_else() {
-    let routes = router_routes(ROUTER);
-    assert!(routes.len() > 20, "found only {} routes in src/http/mod.rs; is the scanner broken?", routes.len());
-    assert!(routes.contains(&("/api/v1/chats/{id}/messages".to_owned(), "post".to_owned())), "{routes:?}");
-    assert!(routes.contains(&("/console/{path}".to_owned(), "get".to_owned())), "{routes:?}");
-    let docs = documented(&spec());
-    let undocumented: Vec<_> = routes.difference(&docs).collect();
-    let unrouted: Vec<_> = docs.difference(&routes).collect();
-    assert!(undocumented.is_empty(), "routes in src/http/mod.rs missing from src/http/openapi.json: {undocumented:?}");
-    assert!(unrouted.is_empty(), "src/http/openapi.json documents routes src/http/mod.rs does not have: {unrouted:?}");
-}
-
-#[test]
-fn every_operation_is_complete() {
-    let spec = spec();
-    let mut ids = BTreeSet::new();
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        let templated: BTreeSet<String> = path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(str::to_owned)
-            .collect();
-        for m in METHODS {
-            let Some(op) = item.get(m) else { continue };
-            let responses = op["responses"].as_object().unwrap_or_else(|| panic!("{m} {path} has no responses"));
-            assert!(!responses.is_empty(), "{m} {path} has no responses");
-            if let Some(id) = op["operationId"].as_str() {
-                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
-            }
-            // Each `{param}` in the path is declared as a path parameter.
-            let params: Vec<&Value> = item["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .chain(op["parameters"].as_array().into_iter().flatten())
-                .map(|p| resolve(&spec, p))
-                .collect();
-            let declared: BTreeSet<String> =
-                params.iter().filter(|p| p["in"] == "path").map(|p| p["name"].as_str().unwrap().to_owned()).collect();
-            assert_eq!(templated, declared, "path parameters of {m} {path}");
-            // Error responses of the API use the Error schema.
-            if path.starts_with("/api/v1/") {
-                for (status, r) in responses {
-                    if status.starts_with('4') {
-                        let r = resolve(&spec, r);
-                        assert_eq!(
-                            r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error",
-                            "{m} {path} {status} should use the Error schema"
-                        );
-                    }
-                }
-                let secured = op.get("security").or(spec.get("security")).and_then(Value::as_array);
-                let public = [
-                    "/api/v1/login",
-                    "/api/v1/logout",
-                    "/api/v1/setup",
-                    "/api/v1/setup/{token}",
-                    "/api/v1/openapi.json",
-                ];
-                if !public.contains(&path.as_str()) {
-                    assert!(
-                        secured.is_some_and(|s| !s.is_empty()),
-                        "{m} {path} should require a session or bearer token"
-                    );
-                    assert!(responses.contains_key("401"), "{m} {path} should document 401");
-                }
-            }
-        }
-    }
-}
-
-#[test]
-fn every_reference_resolves() {
-    fn walk<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::String(r)) = m.get("$ref") {
-                    out.push(r);
-                }
-                m.values().for_each(|v| walk(v, out));
-            }
-            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let spec = spec();
-    let mut refs = Vec::new();
-    walk(&spec, &mut refs);
-    assert!(!refs.is_empty());
-    for r in refs {
-        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("only local references expected: {r}"));
-        assert!(spec.pointer(pointer).is_some(), "{r} does not resolve");
-    }
-}
-
-fn resolve<'a>(spec: &'a Value, v: &'a Value) -> &'a Value {
-    match v["$ref"].as_str() {
-        Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap_or_else(|| panic!("{r} does not resolve")),
-        None => v,
-    }
-}
 
 #[test]
 fn scanner_survives_rustfmt_wrapping_comments_and_nesting() {
