@@ -116,4 +116,9 @@ async fn full_text_search_finds_messages_of_any_age() {
     assert_eq!(found(&admin.get("/api/v1/search/messages?q=caf%C3%A9%20closed").await.1), ["The café was closed"]);
     assert_eq!(found(&admin.get("/api/v1/search/messages?q=%22clo*%20(the").await.1), ["The café was closed"]);
     assert_eq!(admin.get("/api/v1/search/messages?q=").await.0, 400);
+
+    // An edit replaces the words a message is found by.
+    channel.inbound(json!({"user_id": "omar", "message_id": "o2", "text": "the repair is done", "edited": true})).await;
+    assert_eq!(found(&admin.get("/api/v1/search/messages?q=repair").await.1), ["the repair is done"]);
+    assert!(found(&admin.get("/api/v1/search/messages?q=relevant").await.1).is_empty());
 }

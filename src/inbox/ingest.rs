@@ -79,10 +79,24 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     let message_json = views::message(db, message_id)?;
     let chat_json = views::chat_knowing(db, chat.id, Some(&message_json))?;
     if chat.opened {
-        events::append(db, "chat.opened", Some(chat.id), &json!({"chat": chat_json, "reopened": chat.reopened}), now)?;
+        let data = ChatOpened { chat: &chat_json, reopened: chat.reopened };
+        events::append(db, "chat.opened", Some(chat.id), &data, now)?;
     }
-    events::append(db, "message.created", Some(chat.id), &json!({"message": message_json, "chat": chat_json}), now)?;
+    events::append(
+        db,
+        "message.created",
+        Some(chat.id),
+        &views::MessageAndChat { message: &message_json, chat: &chat_json },
+        now,
+    )?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
+}
+
+/// The data of `chat.opened`.
+#[derive(serde::Serialize)]
+struct ChatOpened<'a> {
+    chat: &'a serde_json::Value,
+    reopened: bool,
 }
 
 /// The identity for (channel, external id), creating it and a new contact on first

@@ -119,7 +119,13 @@ pub fn enqueue(
     )?;
     let message = views::message(db, id)?;
     let chat = views::chat_knowing(db, chat_id, Some(&message))?;
-    events::append(db, "message.created", Some(chat_id), &json!({"message": message, "chat": chat}), now)?;
+    events::append(
+        db,
+        "message.created",
+        Some(chat_id),
+        &views::MessageAndChat { message: &message, chat: &chat },
+        now,
+    )?;
     Ok(id)
 }
 
@@ -135,7 +141,13 @@ pub fn note(db: &mut Db, viewer: &Viewer, chat_id: i64, text: &str, now: i64) ->
         )?
         .i64(0);
     let message = views::message(db, id)?;
-    events::append(db, "message.created", Some(chat_id), &json!({"message": message, "chat": chat}), now)?;
+    events::append(
+        db,
+        "message.created",
+        Some(chat_id),
+        &views::MessageAndChat { message: &message, chat: &chat },
+        now,
+    )?;
     Ok(message)
 }
 

@@ -48,27 +48,43 @@ fn opt_time(ms: Option<i64>) -> Json {
     ms.map_or(Json::Null, |ms| Json::String(rfc3339(ms)))
 }
 
+/// The data of `message.created`, serialized straight from the two values (`json!`
+/// would first copy both by serializing them into a new tree).
+#[derive(serde::Serialize)]
+pub struct MessageAndChat<'a> {
+    pub message: &'a Json,
+    pub chat: &'a Json,
+}
+
+/// A stored JSON list; an empty list when the column is NULL.
+fn json_list(r: &Row, i: usize) -> Json {
+    match r.json(i) {
+        Ok(Json::Null) | Err(_) => Json::Array(Vec::new()),
+        Ok(list) => list,
+    }
+}
+
 pub fn message_json(r: &Row) -> Json {
     let author = r.opt_i64(6).map_or(Json::Null, |id| json!({"id": id, "name": r.str(7)}));
-    let attachments: Json = r.json(12).unwrap_or(Json::Null);
-    let buttons: Json = r.json(13).unwrap_or(Json::Null);
-    json!({
+    let mut m = json!({
         "id": r.i64(0),
         "chat_id": r.i64(1),
         "conversation_id": r.opt_i64(2),
         "kind": r.str(3),
         "direction": r.str(4),
         "author_kind": r.str(5),
-        "author": author,
-        "channel": channel_ref(r.opt_i64(8), r.opt_str(9), r.opt_str(10)),
-        "text": r.opt_str(11),
-        "attachments": if attachments.is_null() { json!([]) } else { attachments },
-        "buttons": if buttons.is_null() { json!([]) } else { buttons },
-        "state": r.opt_str(14),
-        "failure_reason": r.opt_str(15),
-        "edited_at": opt_time(r.opt_i64(16)),
-        "created_at": rfc3339(r.i64(17)),
-    })
+    });
+    // Values already built are moved in: `json!` would copy them by serializing again.
+    m["author"] = author;
+    m["channel"] = channel_ref(r.opt_i64(8), r.opt_str(9), r.opt_str(10));
+    m["text"] = r.opt_str(11).into();
+    m["attachments"] = json_list(r, 12);
+    m["buttons"] = json_list(r, 13);
+    m["state"] = r.opt_str(14).into();
+    m["failure_reason"] = r.opt_str(15).into();
+    m["edited_at"] = opt_time(r.opt_i64(16));
+    m["created_at"] = rfc3339(r.i64(17)).into();
+    m
 }
 
 pub fn message(db: &mut Db, id: i64) -> Result<Json> {
@@ -129,7 +145,7 @@ fn chats_json_knowing(db: &mut Db, rows: &[Row], known: Option<&Json>) -> Result
 fn chat_json(r: &Row, last_message: Json, channels: Vec<Json>) -> Json {
     let contact_id = r.i64(7);
     let assignee = r.opt_i64(13).map_or(Json::Null, |id| json!({"id": id, "name": r.str(14), "status": r.str(15)}));
-    json!({
+    let mut chat = json!({
         "id": r.i64(0),
         "status": r.str(1),
         "handler": r.str(2),
@@ -144,11 +160,13 @@ fn chat_json(r: &Row, last_message: Json, channels: Vec<Json>) -> Json {
             "phone": r.opt_str(11),
             "email": r.opt_str(12),
         },
-        "assignee": assignee,
-        "active_channel": channel_ref(r.opt_i64(16), r.opt_str(17), r.opt_str(18)),
-        "channels": channels,
-        "last_message": last_message,
-    })
+    });
+    // Moved in rather than copied by `json!` (see message_json).
+    chat["assignee"] = assignee;
+    chat["active_channel"] = channel_ref(r.opt_i64(16), r.opt_str(17), r.opt_str(18));
+    chat["channels"] = Json::Array(channels);
+    chat["last_message"] = last_message;
+    chat
 }
 
 pub fn chat(db: &mut Db, id: i64) -> Result<Json> {

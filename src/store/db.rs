@@ -121,18 +121,22 @@ fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 /// `$1` → `?1`: SQLite numbers `$NAME` parameters in order of first appearance,
 /// which would silently swap arguments in `WHERE b = $2 AND a = $1`.
 fn sqlite_sql(sql: &str) -> Cow<'_, str> {
-    if !sql.contains('$') {
+    let bytes = sql.as_bytes();
+    let is_placeholder = |i: usize| bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    let Some(first) = (0..bytes.len()).find(|&i| is_placeholder(i)) else {
         return Cow::Borrowed(sql);
-    }
+    };
+    // Runs on every statement of the hot path: copy whole slices between placeholders.
     let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+    let mut copied = 0;
+    for i in first..bytes.len() {
+        if is_placeholder(i) {
+            out.push_str(&sql[copied..i]);
             out.push('?');
-        } else {
-            out.push(c);
+            copied = i + 1;
         }
     }
+    out.push_str(&sql[copied..]);
     Cow::Owned(out)
 }
 

@@ -21,10 +21,10 @@ pub fn append(
     db: &mut Db,
     kind: &str,
     chat_id: Option<i64>,
-    data: &serde_json::Value,
+    data: &(impl serde::Serialize + ?Sized),
     now_ms: i64,
 ) -> Result<i64, StoreError> {
-    let data = data.to_string();
+    let data = serde_json::to_string(data).map_err(|e| StoreError::Decode(e.to_string()))?;
     let id = db
         .query_one(
             "INSERT INTO events (kind, chat_id, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

@@ -23,6 +23,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0003_distribution.sql"),
         include_str!("../../migrations/postgres/0003_distribution.sql"),
     ),
+    (
+        4,
+        "search_batched",
+        include_str!("../../migrations/sqlite/0004_search_batched.sql"),
+        include_str!("../../migrations/postgres/0004_search_batched.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

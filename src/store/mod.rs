@@ -11,6 +11,7 @@ pub mod events;
 mod migrate;
 mod pg_types;
 mod pool;
+mod search_index;
 mod value;
 
 pub use db::Db;

@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::{broadcast, oneshot};
 
 use super::db::{Conn, PgConn};
-use super::{Backend, Db, EventRow, StoreError, events, migrate};
+use super::{Backend, Db, EventRow, StoreError, events, migrate, search_index};
 
 /// Most jobs committed together; bounds the latency one batch adds.
 const MAX_BATCH: usize = 512;
@@ -226,8 +226,10 @@ fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>
             savepoint(db, "RELEASE job")?;
         }
     }
-    if db.backend() == Backend::Postgres && !db.appended.is_empty() {
-        db.batch("NOTIFY parley_events")?;
+    match db.backend() {
+        Backend::Sqlite => search_index::catch_up(db)?,
+        Backend::Postgres if !db.appended.is_empty() => db.batch("NOTIFY parley_events")?,
+        Backend::Postgres => {}
     }
     db.batch("COMMIT")
 }
