@@ -77,18 +77,12 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         params![message_id, now, inbound.channel_id, chat.id],
     )?;
     let message_json = views::message(db, message_id)?;
-    let chat_json = views::chat_knowing(db, chat.id, Some(&message_json))?;
+    let chat_json = views::chat_knowing(db, chat.id, Some(message_json))?;
     if chat.opened {
         let data = ChatOpened { chat: &chat_json, reopened: chat.reopened };
         events::append(db, "chat.opened", Some(chat.id), &data, now)?;
     }
-    events::append(
-        db,
-        "message.created",
-        Some(chat.id),
-        &views::MessageAndChat { message: &message_json, chat: &chat_json },
-        now,
-    )?;
+    events::append(db, "message.created", Some(chat.id), &views::MessageAndChat::last_of(&chat_json), now)?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
 }
 

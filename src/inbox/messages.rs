@@ -118,14 +118,8 @@ pub fn enqueue(
         params![id, now, chat_id],
     )?;
     let message = views::message(db, id)?;
-    let chat = views::chat_knowing(db, chat_id, Some(&message))?;
-    events::append(
-        db,
-        "message.created",
-        Some(chat_id),
-        &views::MessageAndChat { message: &message, chat: &chat },
-        now,
-    )?;
+    let chat = views::chat_knowing(db, chat_id, Some(message))?;
+    events::append(db, "message.created", Some(chat_id), &views::MessageAndChat::last_of(&chat), now)?;
     Ok(id)
 }
 

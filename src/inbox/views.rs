@@ -2,6 +2,8 @@
 //! queries as possible: one per page of chats, plus one for their last messages
 //! and one for their channels.
 
+use std::collections::HashMap;
+
 use serde_json::{Value as Json, json};
 
 use crate::clock::rfc3339;
@@ -56,6 +58,13 @@ pub struct MessageAndChat<'a> {
     pub chat: &'a Json,
 }
 
+impl<'a> MessageAndChat<'a> {
+    /// A chat built by [`chat_knowing`] and its new last message.
+    pub fn last_of(chat: &'a Json) -> Self {
+        Self { message: &chat["last_message"], chat }
+    }
+}
+
 /// A stored JSON list; an empty list when the column is NULL.
 fn json_list(r: &Row, i: usize) -> Json {
     match r.json(i) {
@@ -104,15 +113,15 @@ pub fn chats_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
 
 /// Like [`chats_json`], given a message the caller already has as JSON (ingest has just
 /// built the chat's last message): it is not read again.
-fn chats_json_knowing(db: &mut Db, rows: &[Row], known: Option<&Json>) -> Result<Vec<Json>> {
+fn chats_json_knowing(db: &mut Db, rows: &[Row], known: Option<Json>) -> Result<Vec<Json>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let mut last: std::collections::HashMap<i64, Json> = std::collections::HashMap::new();
+    let mut last: HashMap<i64, Json> = HashMap::new();
     if let Some(m) = known
         && let Some(id) = m["id"].as_i64()
     {
-        last.insert(id, m.clone());
+        last.insert(id, m);
     }
     let last_ids: Vec<Value> =
         rows.iter().filter_map(|r| r.opt_i64(19)).filter(|id| !last.contains_key(id)).map(Value::Int).collect();
@@ -122,24 +131,34 @@ fn chats_json_knowing(db: &mut Db, rows: &[Row], known: Option<&Json>) -> Result
             last.insert(r.i64(0), message_json(&r));
         }
     }
-    let contact_ids: Vec<Value> = rows.iter().map(|r| Value::Int(r.i64(20))).collect();
-    let sql = format!(
-        "SELECT DISTINCT i.contact_id, ch.id, ch.kind, ch.name FROM identities i \
-         JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id IN ({}) ORDER BY ch.id",
-        placeholders(1, contact_ids.len())
-    );
-    let mut channels: std::collections::HashMap<i64, Vec<Json>> = Default::default();
-    for r in db.query(&sql, &contact_ids)? {
-        channels.entry(r.i64(0)).or_default().push(channel_ref(r.opt_i64(1), r.opt_str(2), r.opt_str(3)));
-    }
+    let mut channels = channels_of(db, rows.iter().map(|r| Value::Int(r.i64(20))).collect())?;
     Ok(rows
         .iter()
         .map(|r| {
             let last_message = r.opt_i64(19).and_then(|id| last.remove(&id)).unwrap_or(Json::Null);
-            let chans = channels.get(&r.i64(20)).cloned().unwrap_or_default();
+            let chans = channels.get_mut(&r.i64(20)).map(std::mem::take).unwrap_or_default();
             chat_json(r, last_message, chans)
         })
         .collect())
+}
+
+/// The channels each contact can be reached on, in channel order, each once (two
+/// identities on one channel are possible after a merge). Deduplicated here rather than
+/// with DISTINCT/ORDER BY, which cost SQLite two temporary b-trees on every ingest.
+fn channels_of(db: &mut Db, contact_ids: Vec<Value>) -> Result<HashMap<i64, Vec<Json>>> {
+    let sql = format!(
+        "SELECT i.contact_id, ch.id, ch.kind, ch.name FROM identities i \
+         JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id IN ({})",
+        placeholders(1, contact_ids.len())
+    );
+    let mut rows = db.query(&sql, &contact_ids)?;
+    rows.sort_by_key(|r| (r.i64(0), r.i64(1)));
+    rows.dedup_by_key(|r| (r.i64(0), r.i64(1)));
+    let mut channels: HashMap<i64, Vec<Json>> = HashMap::new();
+    for r in rows {
+        channels.entry(r.i64(0)).or_default().push(channel_ref(r.opt_i64(1), r.opt_str(2), r.opt_str(3)));
+    }
+    Ok(channels)
 }
 
 fn chat_json(r: &Row, last_message: Json, channels: Vec<Json>) -> Json {
@@ -173,8 +192,9 @@ pub fn chat(db: &mut Db, id: i64) -> Result<Json> {
     chat_knowing(db, id, None)
 }
 
-/// The chat as JSON, given its last message already built by the caller.
-pub fn chat_knowing(db: &mut Db, id: i64, last_message: Option<&Json>) -> Result<Json> {
+/// The chat as JSON, given its last message already built by the caller; the message
+/// is then found as the chat's `last_message`.
+pub fn chat_knowing(db: &mut Db, id: i64, last_message: Option<Json>) -> Result<Json> {
     let row = db
         .query_opt(&format!("{CHAT_SELECT} WHERE c.id = $1"), &[id.into()])?
         .ok_or_else(|| crate::error::not_found("chat", id))?;
@@ -195,7 +215,7 @@ pub fn contacts_json(db: &mut Db, rows: &[Row]) -> Result<Vec<Json>> {
          FROM identities i JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id IN ({}) ORDER BY i.id",
         placeholders(1, ids.len())
     );
-    let mut identities: std::collections::HashMap<i64, Vec<Json>> = Default::default();
+    let mut identities: HashMap<i64, Vec<Json>> = HashMap::new();
     for r in db.query(&sql, &ids)? {
         identities.entry(r.i64(0)).or_default().push(json!({
             "id": r.i64(1),
