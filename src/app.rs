@@ -24,6 +24,8 @@ pub struct Inner {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub connectors: Connectors,
+    /// Channels as the webhook path reads them.
+    pub channel_cache: crate::channel_cache::ChannelCache,
     /// Wakes the outbox worker when a message is queued.
     pub outbox_wake: Notify,
     pub login_limiter: LoginLimiter,
@@ -64,6 +66,7 @@ impl App {
             store,
             clock,
             connectors,
+            channel_cache: Default::default(),
             outbox_wake: Notify::new(),
             login_limiter: limiter,
             ephemeral: broadcast::channel(1024).0,

@@ -78,6 +78,26 @@ async fn an_edit_updates_the_stored_message() {
     assert!(e["data"]["message"]["edited_at"].is_string());
 }
 
+/// Channels are kept in memory for the webhook path; a new secret must still count from
+/// the moment it is saved.
+#[tokio::test]
+async fn a_rotated_webhook_secret_takes_effect_at_once() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fake = FakeReceiver::start().await;
+    let mut channel = app.webhook_channel(&admin, &fake).await;
+    channel.text("dora", "d-1", "before").await;
+
+    let (status, _) = admin
+        .patch(&format!("/api/v1/channels/{}", channel.id), json!({"settings": {"secret": "a-brand-new-secret-42"}}))
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = channel.inbound(json!({"user_id": "dora", "message_id": "d-2", "text": "old secret"})).await;
+    assert_eq!(status, 401, "the old secret still worked after the change");
+    channel.secret = "a-brand-new-secret-42".into();
+    channel.text("dora", "d-3", "new secret").await;
+}
+
 #[tokio::test]
 async fn forged_or_malformed_webhooks_are_refused_and_change_nothing() {
     let app = spawn_app().await;

@@ -95,6 +95,7 @@ pub async fn update(
     let settings_changed = settings.is_some();
     let c =
         app.store.write(move |db| channels::update(db, id, name.as_deref(), settings.as_ref(), distribution)).await?;
+    app.channel_cache.forget(id);
     if settings_changed {
         app.runners.start(&app, c.channel.clone());
     }

@@ -19,8 +19,8 @@ pub async fn receive(
     body: Bytes,
 ) -> ApiResult<Response> {
     let stored = app
-        .store
-        .read(move |db| crate::channels::get(db, id))
+        .channel_cache
+        .get(&app.store, id)
         .await
         .map_err(|_| ApiError::not_found(format!("channel {id} does not exist")))?;
     let connector = app
