@@ -12,6 +12,7 @@ mod chats;
 mod contacts;
 mod distribution;
 mod events;
+mod group_commit;
 mod inbound;
 mod openapi;
 mod outbox;

@@ -199,47 +199,70 @@ fn write_loop(rx: Receiver<WriteJob>, mut with_db: impl FnMut(&mut dyn FnMut(&mu
     }
 }
 
-/// One transaction for the whole batch. A lone job needs no savepoint: if it fails,
-/// the transaction is rolled back instead of committed.
+/// One transaction for the whole batch, each job in a savepoint. A lone job needs none:
+/// if it fails, the transaction is rolled back instead of committed.
 fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>) -> Result<(), StoreError> {
+    let mut control = Control::default();
     match db.backend() {
-        Backend::Sqlite => db.batch("BEGIN IMMEDIATE")?,
-        Backend::Postgres => db.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?,
+        Backend::Sqlite => control.run(db, "BEGIN IMMEDIATE")?,
+        Backend::Postgres => control.run(db, &format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?,
     }
-    if batch.len() == 1 {
-        let (ok, deliver) = (batch.remove(0))(db);
+    let lone = batch.len() == 1;
+    for job in batch.drain(..) {
+        let mark = db.appended.len();
+        if !lone {
+            control.run(db, "SAVEPOINT job")?;
+        }
+        control.send(db)?;
+        let (ok, deliver) = job(db);
         delivers.push(deliver);
         if !ok {
-            db.appended.clear();
-            return db.batch("ROLLBACK");
-        }
-    } else {
-        for job in batch.drain(..) {
-            let mark = db.appended.len();
-            savepoint(db, "SAVEPOINT job")?;
-            let (ok, deliver) = job(db);
-            delivers.push(deliver);
-            if !ok {
-                db.appended.truncate(mark);
-                savepoint(db, "ROLLBACK TO job")?;
+            db.appended.truncate(mark);
+            if lone {
+                control.run(db, "ROLLBACK")?;
+                return control.send(db);
             }
-            savepoint(db, "RELEASE job")?;
+            control.run(db, "ROLLBACK TO job")?;
+        }
+        if !lone {
+            control.run(db, "RELEASE job")?;
         }
     }
     match db.backend() {
         Backend::Sqlite => search_index::catch_up(db)?,
-        Backend::Postgres if !db.appended.is_empty() => db.batch("NOTIFY parley_events")?,
+        Backend::Postgres if !db.appended.is_empty() => control.run(db, "NOTIFY parley_events")?,
         Backend::Postgres => {}
     }
-    db.batch("COMMIT")
+    control.run(db, "COMMIT")?;
+    control.send(db)
 }
 
-/// Savepoint statements run twice per job: on SQLite they go through the prepared
-/// statement cache instead of being parsed each time.
-fn savepoint(db: &mut Db, sql: &str) -> Result<(), StoreError> {
-    match db.backend() {
-        Backend::Sqlite => db.exec(sql, &[]).map(drop),
-        Backend::Postgres => db.batch(sql),
+/// Transaction control statements (BEGIN, savepoints, COMMIT). SQLite runs each at once
+/// from the prepared statement cache. PostgreSQL would pay a round trip for each, so they
+/// wait and go together, just before the next job's first statement or with COMMIT:
+/// `RELEASE job; SAVEPOINT job` between two jobs is one round trip instead of two.
+#[derive(Default)]
+struct Control {
+    waiting: String,
+}
+
+impl Control {
+    fn run(&mut self, db: &mut Db, sql: &str) -> Result<(), StoreError> {
+        match db.backend() {
+            Backend::Sqlite => db.exec(sql, &[]).map(drop),
+            Backend::Postgres => {
+                self.waiting.push_str(sql);
+                self.waiting.push_str(";\n");
+                Ok(())
+            }
+        }
+    }
+
+    fn send(&mut self, db: &mut Db) -> Result<(), StoreError> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        db.batch(&std::mem::take(&mut self.waiting))
     }
 }
 

@@ -1,0 +1,52 @@
+//! The store's group commit: jobs queued together share one transaction, yet a job that
+//! fails undoes only its own writes and every caller gets its own answer.
+
+use std::time::Duration;
+
+use parley::store::{Store, StoreError};
+
+#[tokio::test]
+async fn a_failing_job_in_a_batch_undoes_only_its_own_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::database_url(dir.path());
+    let store = tokio::task::spawn_blocking(move || Store::open(&url, 1)).await.unwrap().unwrap();
+    store.write(|db| db.batch("CREATE TABLE batch_probe (n BIGINT NOT NULL)")).await.unwrap();
+
+    // Hold the writer so the jobs below queue up and run as one batch.
+    let hold = store.write(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        Ok::<_, StoreError>(())
+    });
+    let jobs = (0..40i64).map(|n| {
+        let store = store.clone();
+        async move {
+            store
+                .write(move |db| {
+                    db.exec("INSERT INTO batch_probe (n) VALUES ($1)", parley::params![n])?;
+                    if n % 3 == 0 {
+                        // A failure after a write, then a failing statement: both undone.
+                        db.exec("INSERT INTO no_such_table (n) VALUES ($1)", parley::params![n])?;
+                    }
+                    Ok::<_, StoreError>(n)
+                })
+                .await
+        }
+    });
+    let (held, results) = tokio::join!(hold, futures_util::future::join_all(jobs));
+    held.unwrap();
+
+    for (n, result) in results.iter().enumerate() {
+        match result {
+            Ok(got) => assert!(n % 3 != 0 && *got == n as i64, "job {n} answered {got}"),
+            Err(e) => assert!(n % 3 == 0, "job {n} failed: {e}"),
+        }
+    }
+    let stored: Vec<i64> = store
+        .read(|db| db.query("SELECT n FROM batch_probe ORDER BY n", &[]))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.i64(0))
+        .collect();
+    assert_eq!(stored, (0..40).filter(|n| n % 3 != 0).collect::<Vec<_>>());
+}
