@@ -127,6 +127,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
             text: r.opt_str(7),
             attachments: r.json::<Option<_>>(8)?.unwrap_or_default(),
             buttons: r.json::<Option<_>>(9)?.unwrap_or_default(),
+            ..Content::default()
         };
         jobs.push(Job {
             message_id: r.i64(0),

@@ -243,3 +243,43 @@ async fn an_operator_gets_a_telegram_link_from_their_details() {
     b.screenshot("console-12-connect-telegram").await;
     b.finish().await;
 }
+
+/// Telegram-style entities from the platform: bold, code and links are shown as such,
+/// the text itself stays text, and a link to anything but http(s) is no link.
+#[tokio::test]
+async fn a_contacts_formatting_is_shown_and_stays_text() {
+    let Some(b) = browser::start("console message entities").await else { return };
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fake = crate::support::webhook_fake::FakeReceiver::start().await;
+    let channel = app.webhook_channel(&admin, &fake).await;
+    // "Заказ" is 5 UTF-16 units, "🚚" 2: the offsets below count them the platform's way.
+    let text = "Заказ 42 🚚 <i>late</i>: track it here or there, run `rm`";
+    let (status, body) = channel
+        .inbound(json!({"user_id": "zoe", "message_id": "z-1", "text": text, "entities": [
+            {"kind": "bold", "offset": 0, "length": 8},
+            {"kind": "text_link", "offset": 25, "length": 8, "url": "https://example.com/track"},
+            {"kind": "text_link", "offset": 42, "length": 5, "url": "javascript:alert(1)"},
+            {"kind": "code", "offset": 54, "length": 2}
+        ]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    b.log_in(&app.base, "admin@example.com", "correct horse").await;
+    open_chat(&b, body["chat_id"].as_i64().unwrap()).await;
+    b.wait_until("the formatted message", "document.querySelector('[data-testid=message-text] strong')").await;
+    let shown = b
+        .eval(
+            "const t = document.querySelector('[data-testid=message-text]'); \
+             return [t.querySelector('strong').textContent, t.querySelector('code').textContent, \
+             [...t.querySelectorAll('a')].map(a => a.textContent + ' ' + a.getAttribute('href')).join('|'), \
+             t.querySelectorAll('i').length, t.textContent]",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!(["Заказ 42", "rm", "track it https://example.com/track", 0, text]),
+        "bold, code, one safe link, the <i> as text"
+    );
+    b.screenshot("console-6-formatted-message").await;
+    b.finish().await;
+}

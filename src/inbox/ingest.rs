@@ -56,8 +56,8 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     let message_id = db
         .query_one(
             "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, channel_id, \
-             identity_id, text, attachments, reply_to, platform_message_id, created_at) \
-             VALUES ($1, $2, 'message', 'in', 'contact', $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             identity_id, text, attachments, entities, reply_to, platform_message_id, created_at) \
+             VALUES ($1, $2, 'message', 'in', 'contact', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
             params![
                 chat.id,
                 chat.conversation_id,
@@ -65,6 +65,7 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
                 identity_id,
                 content.text.as_deref(),
                 attachments,
+                entities_json(&content.entities),
                 inbound.reply_to.as_deref(),
                 inbound.platform_message_id.as_str(),
                 now
@@ -207,18 +208,25 @@ pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Res
 fn edit(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     let r = db
         .query_opt(
-            "SELECT id, chat_id, text FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
+            "SELECT id, chat_id, text, entities FROM messages \
+             WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
             params![inbound.channel_id, inbound.platform_message_id.as_str()],
         )?
         .ok_or_else(|| Error::NotFound("the edited message was never received".into()))?;
     let (message_id, chat_id) = (r.i64(0), r.i64(1));
-    if r.opt_str(2) != inbound.content.text {
+    let entities = entities_json(&inbound.content.entities);
+    if r.opt_str(2) != inbound.content.text || r.opt_str(3) != entities {
         db.exec(
-            "UPDATE messages SET text = $1, edited_at = $2 WHERE id = $3",
-            params![inbound.content.text.as_deref(), now, message_id],
+            "UPDATE messages SET text = $1, entities = $2, edited_at = $3 WHERE id = $4",
+            params![inbound.content.text.as_deref(), entities, now, message_id],
         )?;
         let message = views::message(db, message_id)?;
         events::append(db, "message.updated", Some(chat_id), &json!({"message": message}), now)?;
     }
     Ok(Receipt { chat_id, message_id, created: false })
+}
+
+/// The entities as stored: a JSON list, NULL when there are none.
+fn entities_json(entities: &[parley_sdk::TextEntity]) -> Option<String> {
+    (!entities.is_empty()).then(|| json!(entities).to_string())
 }

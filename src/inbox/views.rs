@@ -12,7 +12,7 @@ use crate::store::{Db, Row, Value};
 
 pub const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.conversation_id, m.kind, m.direction, \
     m.author_kind, m.operator_id, o.name, m.channel_id, ch.kind, ch.name, m.text, m.attachments, \
-    m.buttons, m.state, m.failure_reason, m.edited_at, m.created_at \
+    m.buttons, m.state, m.failure_reason, m.edited_at, m.created_at, m.entities \
     FROM messages m LEFT JOIN operators o ON o.id = m.operator_id \
     LEFT JOIN channels ch ON ch.id = m.channel_id";
 
@@ -89,6 +89,7 @@ pub fn message_json(r: &Row) -> Json {
     m["text"] = r.opt_str(11).into();
     m["attachments"] = json_list(r, 12);
     m["buttons"] = json_list(r, 13);
+    m["entities"] = json_list(r, 18);
     m["state"] = r.opt_str(14).into();
     m["failure_reason"] = r.opt_str(15).into();
     m["edited_at"] = opt_time(r.opt_i64(16));

@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_search_batched.sql"),
         include_str!("../../migrations/postgres/0004_search_batched.sql"),
     ),
+    (
+        5,
+        "message_entities",
+        include_str!("../../migrations/sqlite/0005_message_entities.sql"),
+        include_str!("../../migrations/postgres/0005_message_entities.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

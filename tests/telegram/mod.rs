@@ -176,7 +176,9 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     video.as_object_mut().unwrap().extend(
         json!({"width": 640, "height": 360, "duration": 12, "mime_type": "video/mp4"}).as_object().unwrap().clone(),
     );
-    feed.send(json!({"message": alice.message(5, json!({"video": video, "caption": "unboxing"}))})).await;
+    let italic = json!([{"type": "italic", "offset": 0, "length": 3}]);
+    feed.send(json!({"message": alice.message(5, json!({"video": video, "caption": "unboxing", "caption_entities": italic}))}))
+        .await;
     let mut voice = file("voice-1");
     voice
         .as_object_mut()
@@ -214,6 +216,10 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     let contact = json!({"phone_number": "+44 20 7946 0958", "first_name": "Alice", "user_id": 555});
     feed.send(json!({"message": alice.message(12, json!({"contact": contact}))})).await;
     feed.send(alice.reply(13, 2, "replying to myself")).await;
+    let formatted = json!({"text": "Order 42 is late", "entities": [
+        {"type": "bold", "offset": 0, "length": 8},
+        {"type": "pre", "offset": 9, "length": 2, "language": "text"}]});
+    feed.send(json!({"message": alice.message(14, formatted)})).await;
     feed.send(alice.edit(2, "Hi, see this and @shop (edited)")).await;
     feed.send(alice.press("cb-77", 13, "size_m")).await;
     // An update kind Parley does not handle is acknowledged and changes nothing.
@@ -224,7 +230,7 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     let press = events.wait_for("message.created", |e| e["data"]["message"]["text"] == "size_m").await;
     let chat_id = press["chat_id"].as_i64().unwrap();
     let all = messages(admin, chat_id).await;
-    assert_eq!(all.len(), 14, "{all:#?}");
+    assert_eq!(all.len(), 15, "{all:#?}");
     let texts: Vec<Value> = all.iter().map(|m| m["text"].clone()).collect();
     assert_eq!(texts[0], "/start promo_2026-spring");
     assert_eq!(texts[1], "Hi, see this and @shop (edited)");
@@ -255,8 +261,16 @@ async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed:
     assert_eq!(all[10]["attachments"][0]["extra"]["title"], "Red Square");
     assert_eq!(all[11]["attachments"][0]["kind"], "contact");
     assert_eq!(texts[12], "replying to myself");
-    assert_eq!(texts[13], "size_m");
-    assert_eq!(all[13]["attachments"][0]["kind"], "button_press");
+    // Entities are kept as Telegram gave them (UTF-16 offsets), captions' too.
+    assert_eq!(
+        all[13]["entities"],
+        json!([{"kind": "bold", "offset": 0, "length": 8}, {"kind": "pre", "offset": 9, "length": 2, "language": "text"}])
+    );
+    assert_eq!(all[4]["entities"], json!([{"kind": "italic", "offset": 0, "length": 3}]));
+    // The edit carried no entities: the link and mention of the first version are gone.
+    assert_eq!(all[1]["entities"], json!([]));
+    assert_eq!(texts[14], "size_m");
+    assert_eq!(all[14]["attachments"][0]["kind"], "button_press");
     // The hidden link behind "this" is shown to the operator.
     let edited_before = fake.all_calls("sendMessage").len();
     assert_eq!(edited_before, 0, "nothing is sent to the contact by itself");

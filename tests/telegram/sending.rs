@@ -29,6 +29,7 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
             parley_sdk::Button { label: "M".into(), data: "size_m".into() },
             parley_sdk::Button { label: "Track".into(), data: "https://example.com/track".into() },
         ],
+        ..Default::default()
     };
     let photo = parley_sdk::Content {
         text: Some("Your parcel".into()),
@@ -37,7 +38,7 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
             url: Some("https://example.com/p.jpg".into()),
             ..Default::default()
         }],
-        buttons: vec![],
+        ..Default::default()
     };
     let doc = parley_sdk::Content {
         text: None,
@@ -47,7 +48,7 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
             name: Some("invoice.pdf".into()),
             ..Default::default()
         }],
-        buttons: vec![],
+        ..Default::default()
     };
     let now = app.app().now();
     let ids = app

@@ -1,8 +1,9 @@
 // messages.js — how one message of the history looks: author, channel badge, text (always
-// as text, links made clickable node by node), attachments, buttons, time and delivery
+// as text, links made clickable node by node, the platform's bold/italic/code kept), attachments, buttons, time and delivery
 // ticks, failures with their reason, and notes with their yellow "Note" look.
 
-import { h, icon, channelIcon, channelLabel, timeOf, fullDate, dayKey, dayLabel, linkify, safeUrl } from './dom.js';
+import { h, icon, channelIcon, channelLabel, timeOf, fullDate, dayKey, dayLabel, safeUrl } from './dom.js';
+import { formatted } from './formatted.js';
 
 const TICKS = {
   queued: ['clock', 'Queued'],
@@ -72,7 +73,7 @@ export function renderMessage(m, ctx) {
     class: cls.join(' '), 'data-testid': 'message', 'data-message-id': m.id,
     'data-kind': m.kind, 'data-day': dayKey(m.created_at),
   };
-  const text = h('div', { class: 'msg-text', 'data-testid': 'message-text' }, linkify(m.text || ''));
+  const text = h('div', { class: 'msg-text', 'data-testid': 'message-text' }, formatted(m.text, m.entities));
 
   if (system) {
     return h('div', attrs, h('div', { class: 'system-line' }, text,

@@ -11,6 +11,9 @@ pub struct Content {
     pub attachments: Vec<Attachment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buttons: Vec<Button>,
+    /// Formatting and links inside `text` (bold, a link behind a word, a mention, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<TextEntity>,
 }
 
 impl Content {
@@ -43,6 +46,24 @@ pub struct Attachment {
     /// Anything else the platform said (coordinates, a shared contact's phone, ...).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub extra: serde_json::Value,
+}
+
+/// A span of a message's text with a meaning: Telegram's message entities, the same
+/// for every platform. Offsets and lengths count UTF-16 code units, as Telegram and
+/// JavaScript strings do.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TextEntity {
+    /// `bold`, `italic`, `underline`, `strikethrough`, `spoiler`, `code`, `pre`,
+    /// `text_link`, `url`, `mention`, `hashtag`, `email`, `phone_number`, ...
+    pub kind: String,
+    pub offset: u32,
+    pub length: u32,
+    /// Where a `text_link` points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// A `pre` block's programming language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// An inline button offered to the contact.

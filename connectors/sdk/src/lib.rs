@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use background::{FileDownload, FileError, LockGuard};
-pub use content::{Attachment, Button, Content};
+pub use content::{Attachment, Button, Content, TextEntity};
 pub use error::{HubError, SendError};
 
 use async_trait::async_trait;

@@ -4,7 +4,7 @@
 //! chat) and `cb:{callback_query_id}` for button presses; ingest dedupes on them, so a
 //! redelivered update is a no-op whatever its `update_id`.
 
-use parley_sdk::{Attachment, Content, Inbound, InboundKind, Profile};
+use parley_sdk::{Attachment, Content, Inbound, InboundKind, Profile, TextEntity};
 use serde_json::{Value, json};
 use teloxide::types::{
     CallbackQuery, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind, MessageKind, Update,
@@ -81,10 +81,30 @@ fn message(channel_id: i64, m: &Message, kind: InboundKind) -> Normalized {
         platform_message_id: message_key(m.chat.id.0, m.id.0),
         kind,
         profile,
-        content: Content { text, attachments, buttons: Vec::new() },
+        content: Content { text, attachments, buttons: Vec::new(), entities: entities(m) },
         reply_to,
         start_payload,
     })
+}
+
+/// The text's or caption's entities in Telegram's own terms (`type`, `offset`, `length`,
+/// `url`, `language`), whatever their kind, new kinds included.
+fn entities(m: &Message) -> Vec<TextEntity> {
+    let Some(list) = m.entities().or_else(|| m.caption_entities()) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            let v = serde_json::to_value(e).ok()?;
+            Some(TextEntity {
+                kind: v["type"].as_str()?.to_owned(),
+                offset: u32::try_from(e.offset).ok()?,
+                length: u32::try_from(e.length).ok()?,
+                url: v["url"].as_str().map(str::to_owned),
+                language: v["language"].as_str().map(str::to_owned),
+            })
+        })
+        .collect()
 }
 
 /// `/start PAYLOAD` (or `/start@bot PAYLOAD`) → `PAYLOAD`; ingest checks its form.

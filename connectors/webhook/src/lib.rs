@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use parley_sdk::{
     Attachment, Channel, Connector, Content, Hub, HubError, Inbound, InboundKind, Outbound, Profile, SendError, Sent,
-    WebhookRequest, WebhookResponse,
+    TextEntity, WebhookRequest, WebhookResponse,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -43,6 +43,9 @@ struct Incoming {
     text: Option<String>,
     #[serde(default)]
     attachments: Vec<Attachment>,
+    /// Formatting and links inside `text`, as Telegram's entities (UTF-16 offsets).
+    #[serde(default)]
+    entities: Vec<TextEntity>,
     #[serde(default)]
     first_name: Option<String>,
     #[serde(default)]
@@ -185,7 +188,12 @@ impl Connector for WebhookConnector {
                 phone: incoming.phone,
                 email: incoming.email,
             },
-            content: Content { text: incoming.text, attachments: incoming.attachments, buttons: Vec::new() },
+            content: Content {
+                text: incoming.text,
+                attachments: incoming.attachments,
+                entities: incoming.entities,
+                ..Content::default()
+            },
             reply_to: None,
             start_payload: None,
         };
