@@ -34,9 +34,18 @@ struct Job {
 /// What came of one attempt.
 enum Outcome {
     Sent(Option<String>),
-    Retry { at: i64, counts: bool, reason: String },
+    /// `parts_sent`: what the platform has taken of the message so far.
+    Retry {
+        at: i64,
+        counts: bool,
+        reason: String,
+        parts_sent: u32,
+    },
     Park,
-    Failed { reason: String, unreachable: bool },
+    Failed {
+        reason: String,
+        unreachable: bool,
+    },
 }
 
 /// Runs until shutdown; wakes when a message is queued or the next retry is due.
@@ -114,7 +123,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
     let rows = db.query(
         &format!(
             "SELECT m.id, m.chat_id, m.channel_id, m.identity_id, m.attempts, i.external_id, i.unreachable_reason, \
-             m.text, m.attachments, m.buttons, m.author_kind, o.name, m.created_at \
+             m.text, m.attachments, m.buttons, m.author_kind, o.name, m.created_at, m.parts_sent \
              FROM messages m JOIN identities i ON i.id = m.identity_id LEFT JOIN operators o ON o.id = m.operator_id \
              WHERE m.state = 'queued' AND m.next_attempt_at <= $1 ORDER BY m.next_attempt_at, m.id LIMIT $2{lock}"
         ),
@@ -144,6 +153,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
                 author_kind: r.str(10),
                 author_name: r.opt_str(11),
                 created_at: crate::clock::rfc3339(r.i64(12)),
+                parts_sent: u32::try_from(r.i64(13)).unwrap_or(0),
             },
         });
     }
@@ -158,32 +168,43 @@ async fn attempt(app: &App, job: &Job) -> Outcome {
         };
     }
     let channel_id = job.channel_id;
-    let channel = match app.store.read(move |db| crate::channels::get(db, channel_id)).await {
-        Ok(c) => c.channel,
+    let stored = match app.channel_cache.get(&app.store, channel_id).await {
+        Ok(c) => c,
         Err(e) => return Outcome::Failed { reason: format!("channel {channel_id}: {e}"), unreachable: false },
     };
+    let channel = &stored.channel;
     let Some(connector) = app.connectors.get(&channel.kind) else {
         return Outcome::Failed {
             reason: format!("no connector for channel kind {}", channel.kind),
             unreachable: false,
         };
     };
-    let result = tokio::time::timeout(SEND_TIMEOUT, connector.send(&channel, &job.outbound))
+    let result = tokio::time::timeout(SEND_TIMEOUT, connector.send(channel, &job.outbound))
         .await
         .unwrap_or_else(|_| Err(SendError::Transient("the platform did not answer in time".into())));
     let now = app.clock.now_ms();
     let cfg = &app.config.outbox;
+    let (parts_sent, result) = match result {
+        Err(SendError::Partial { parts_sent, error }) => (parts_sent, Err(*error)),
+        other => (job.outbound.parts_sent, other),
+    };
     match result {
         Ok(sent) => Outcome::Sent(sent.platform_message_id),
-        Err(SendError::RateLimited(after)) => {
-            Outcome::Retry { at: now + after.as_millis() as i64, counts: false, reason: "rate limited".into() }
-        }
+        Err(SendError::RateLimited(after)) => Outcome::Retry {
+            at: now + after.as_millis() as i64,
+            counts: false,
+            reason: "rate limited".into(),
+            parts_sent,
+        },
         Err(SendError::Transient(reason)) => {
             let exp = cfg.backoff_base_ms.saturating_mul(1 << job.attempts.clamp(0, 20));
-            Outcome::Retry { at: now + exp.min(cfg.backoff_max_ms), counts: true, reason }
+            Outcome::Retry { at: now + exp.min(cfg.backoff_max_ms), counts: true, reason, parts_sent }
         }
         Err(SendError::RecipientAway) => Outcome::Park,
         Err(SendError::Permanent { reason, unreachable }) => Outcome::Failed { reason, unreachable },
+        Err(SendError::Partial { error, .. }) => {
+            Outcome::Failed { reason: format!("a connector nested its partial failures: {error}"), unreachable: false }
+        }
     }
 }
 
@@ -208,12 +229,12 @@ async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
                         params![platform_id, id],
                     )?;
                 }
-                Outcome::Retry { at, counts, reason } if !counts || job.attempts + 1 < max_attempts => {
+                Outcome::Retry { at, counts, reason, parts_sent } if !counts || job.attempts + 1 < max_attempts => {
                     tracing::info!(message.id = id, retry_in_ms = at - now, %reason, "delivery will be retried");
                     let inc = i64::from(counts);
                     db.exec(
-                        "UPDATE messages SET next_attempt_at = $1, attempts = attempts + $2 WHERE id = $3",
-                        params![at, inc, id],
+                        "UPDATE messages SET next_attempt_at = $1, attempts = attempts + $2, parts_sent = $3 WHERE id = $4",
+                        params![at, inc, i64::from(parts_sent), id],
                     )?;
                     return Ok(());
                 }

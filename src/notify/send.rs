@@ -11,10 +11,10 @@ const ATTEMPTS: u32 = 5;
 
 /// Returns the platform id of the sent message.
 pub async fn text(app: &App, channel_id: i64, external_id: &str, text: String) -> Result<Option<String>, String> {
-    let stored = app.store.read(move |db| crate::channels::get(db, channel_id)).await.map_err(|e| e.to_string())?;
+    let stored = app.channel_cache.get(&app.store, channel_id).await.map_err(|e| e.to_string())?;
     let connector =
         app.connectors.get(&stored.channel.kind).ok_or_else(|| format!("no connector for {}", stored.channel.kind))?;
-    let out = Outbound {
+    let mut out = Outbound {
         message_id: 0,
         chat_id: 0,
         external_id: external_id.to_owned(),
@@ -22,12 +22,18 @@ pub async fn text(app: &App, channel_id: i64, external_id: &str, text: String) -
         author_kind: "system".into(),
         author_name: None,
         created_at: crate::clock::rfc3339(app.now()),
+        parts_sent: 0,
     };
     let mut backoff = Duration::from_millis(500);
     for attempt in 1..=ATTEMPTS {
         let wait = match connector.send(&stored.channel, &out).await {
             Ok(sent) => return Ok(sent.platform_message_id),
             Err(SendError::RateLimited(after)) => after,
+            Err(SendError::Partial { parts_sent, error }) if attempt < ATTEMPTS => {
+                tracing::info!(channel.id = channel_id, why = %error, "the rest of a notification will be retried");
+                out.parts_sent = parts_sent;
+                backoff
+            }
             Err(SendError::Transient(why)) if attempt < ATTEMPTS => {
                 tracing::info!(channel.id = channel_id, %why, "notification will be retried");
                 backoff

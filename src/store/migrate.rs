@@ -35,6 +35,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_message_entities.sql"),
         include_str!("../../migrations/postgres/0005_message_entities.sql"),
     ),
+    (
+        6,
+        "send_progress",
+        include_str!("../../migrations/sqlite/0006_send_progress.sql"),
+        include_str!("../../migrations/postgres/0006_send_progress.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

@@ -110,6 +110,30 @@ async fn server_errors_are_retried_until_sent() {
     assert_eq!(fake.all_calls("sendMessage").iter().map(|c| c.status).collect::<Vec<_>>(), [500, 200]);
 }
 
+/// A long text goes in two parts; when the second fails, the retry sends only the second:
+/// the contact never sees the first twice.
+#[tokio::test]
+async fn a_long_text_failing_midway_resumes_with_the_part_not_yet_sent() {
+    let app = spawn_app_with(|c| {
+        c.outbox.backoff_base_ms = 10;
+        c.limits.message_chars = 10_000;
+    })
+    .await;
+    let admin = app.admin().await;
+    let fake = FakeTelegram::start().await;
+    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
+    let chat_id = customer_chat(&app, &admin, &fake, id).await;
+    let mut events = admin.events(0).await;
+    fake.fail("sendMessage", &[Failure::Slow(std::time::Duration::ZERO), Failure::ServerError]);
+
+    let long = format!("{}\n{}", "a".repeat(4000), "b".repeat(3000));
+    let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": long})).await;
+    wait_state(&mut events, &reply["id"], "sent").await;
+    let calls = fake.all_calls("sendMessage");
+    let seen: Vec<(u16, usize)> = calls.iter().map(|c| (c.status, c.params["text"].as_str().unwrap().len())).collect();
+    assert_eq!(seen, [(200, 4000), (500, 3000), (200, 3000)]);
+}
+
 #[tokio::test]
 async fn a_blocked_bot_fails_the_message_at_once_and_marks_the_contact_unreachable() {
     let app = spawn_app().await;

@@ -19,6 +19,11 @@ pub enum SendError {
     /// keeps writing to a contact who blocked the bot.
     #[error("{reason}")]
     Permanent { reason: String, unreachable: bool },
+    /// The platform took the first `parts_sent` parts of the message (pieces of a long
+    /// text, files) before `error`. The next attempt gets them in
+    /// [`crate::Outbound::parts_sent`] and skips them, so the contact never sees one twice.
+    #[error("{error} (after {parts_sent} parts were delivered)")]
+    Partial { parts_sent: u32, error: Box<SendError> },
 }
 
 /// Why the hub could not take an inbound event.

@@ -100,6 +100,9 @@ pub struct Outbound {
     pub author_name: Option<String>,
     /// When the message was written (RFC 3339).
     pub created_at: String,
+    /// Parts of this message the platform already took in an earlier attempt (see
+    /// [`SendError::Partial`]); 0 on the first attempt.
+    pub parts_sent: u32,
 }
 
 /// What the platform answered to a successful send.

@@ -99,11 +99,19 @@ where
     let files: Vec<(&Attachment, InputFile)> =
         out.content.attachments.iter().filter_map(|a| input_file(a).map(|f| (a, f))).collect();
     let text = out.content.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    // Each sendMessage/sendPhoto/sendDocument is one part. Parts the platform took in an
+    // earlier attempt are skipped; a failure after some parts reports how many went.
+    let mut part: u32 = 0;
     let mut first: Option<Message> = None;
-    let mut keep = |m: Message| {
+    let mut took = |m: Message, part: &mut u32| {
         if first.is_none() {
             first = Some(m);
         }
+        *part += 1;
+    };
+    let failed = |part: u32, e: RequestError| match part {
+        0 => classify(e),
+        parts_sent => SendError::Partial { parts_sent, error: Box::new(classify(e)) },
     };
 
     // One file with a short text: the text is its caption.
@@ -116,8 +124,12 @@ where
     {
         let parts = split_text(t, TEXT_LIMIT);
         let last = parts.len() - 1;
-        for (i, part) in parts.into_iter().enumerate() {
-            let mut req = bot.send_message(chat_id, part);
+        for (i, piece) in parts.into_iter().enumerate() {
+            if part < out.parts_sent {
+                part += 1;
+                continue;
+            }
+            let mut req = bot.send_message(chat_id, piece);
             if i == last
                 && files.is_empty()
                 && let Some(m) = markup.take()
@@ -127,11 +139,15 @@ where
             if let Some(p) = pacer {
                 p.turn().await;
             }
-            keep(req.send().await.map_err(classify)?);
+            took(req.send().await.map_err(|e| failed(part, e))?, &mut part);
         }
     }
     let count = files.len();
     for (i, (a, file)) in files.into_iter().enumerate() {
+        if part < out.parts_sent {
+            part += 1;
+            continue;
+        }
         let reply_markup = if i + 1 == count { markup.take() } else { None };
         if let Some(p) = pacer {
             p.turn().await;
@@ -155,10 +171,12 @@ where
             }
             req.send().await
         };
-        keep(sent.map_err(classify)?);
+        took(sent.map_err(|e| failed(part, e))?, &mut part);
     }
     match first {
         Some(m) => Ok(Sent { platform_message_id: Some(message_key(m.chat.id.0, m.id.0)) }),
+        // Every part went in earlier attempts; only recording it failed.
+        None if part > 0 => Ok(Sent::default()),
         None => Err(SendError::Permanent {
             reason: "nothing Telegram can send: no text, and no attachment with a URL or file_id".into(),
             unreachable: false,
