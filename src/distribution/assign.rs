@@ -67,13 +67,7 @@ fn system_note(db: &mut Db, chat_id: i64, text: &str, now: i64) -> Result<Json> 
         .i64(0);
     let message = views::message(db, id)?;
     let chat = views::chat(db, chat_id)?;
-    events::append(
-        db,
-        "message.created",
-        Some(chat_id),
-        &views::MessageAndChat { message: &message, chat: &chat },
-        now,
-    )?;
+    crate::inbox::messages::announce(db, chat_id, views::MessageAndChat { message: &message, chat: &chat }, now)?;
     Ok(message)
 }
 

@@ -83,7 +83,7 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         let data = ChatOpened { chat: &chat_json, reopened: chat.reopened };
         events::append(db, "chat.opened", Some(chat.id), &data, now)?;
     }
-    events::append(db, "message.created", Some(chat.id), &views::MessageAndChat::last_of(&chat_json), now)?;
+    super::messages::announce(db, chat.id, views::MessageAndChat::last_of(&chat_json), now)?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
 }
 

@@ -119,7 +119,7 @@ pub fn enqueue(
     )?;
     let message = views::message(db, id)?;
     let chat = views::chat_knowing(db, chat_id, Some(message))?;
-    events::append(db, "message.created", Some(chat_id), &views::MessageAndChat::last_of(&chat), now)?;
+    announce(db, chat_id, views::MessageAndChat::last_of(&chat), now)?;
     Ok(id)
 }
 
@@ -135,14 +135,14 @@ pub fn note(db: &mut Db, viewer: &Viewer, chat_id: i64, text: &str, now: i64) ->
         )?
         .i64(0);
     let message = views::message(db, id)?;
-    events::append(
-        db,
-        "message.created",
-        Some(chat_id),
-        &views::MessageAndChat { message: &message, chat: &chat },
-        now,
-    )?;
+    announce(db, chat_id, views::MessageAndChat { message: &message, chat: &chat }, now)?;
     Ok(message)
+}
+
+/// Appends `message.created`: the consoles add the message and update the chat's row.
+pub fn announce(db: &mut Db, chat_id: i64, data: views::MessageAndChat, now: i64) -> Result<()> {
+    events::append(db, "message.created", Some(chat_id), &data, now)?;
+    Ok(())
 }
 
 /// A page of history, oldest first, ending before message `before` (or at the newest).
