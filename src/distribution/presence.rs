@@ -16,11 +16,24 @@ use crate::store::Db;
 
 /// Longest time between two heartbeats of a connected operator.
 const HEARTBEAT_MS: i64 = 10_000;
+/// A node's "console open" that old no longer counts: the node stopped without saying so.
+const STALE_MS: i64 = 3 * HEARTBEAT_MS;
+
+/// What a pass writes for one operator: when their console was last seen on this node,
+/// and whether one is open here now.
+#[derive(Debug, Clone, Copy)]
+pub struct Beat {
+    operator_id: i64,
+    seen_at: i64,
+    open: bool,
+}
 
 #[derive(Clone)]
 pub struct Presence(Arc<Inner>);
 
 struct Inner {
+    /// This node's name in `console_presence`, new at each start.
+    node: String,
     local: Mutex<HashMap<i64, Local>>,
     /// Bumped on every connect and disconnect, for those who wait on them.
     version: watch::Sender<u64>,
@@ -38,6 +51,7 @@ struct Local {
 impl Default for Presence {
     fn default() -> Self {
         Presence(Arc::new(Inner {
+            node: crate::operators::sessions::random_token()[..12].to_owned(),
             local: Mutex::new(HashMap::new()),
             version: watch::Sender::new(0),
             last_beat: AtomicI64::new(0),
@@ -79,6 +93,11 @@ impl Presence {
         Connection { inner: self.0.clone(), operator_id, clock }
     }
 
+    /// This node's name in `console_presence`.
+    pub fn node(&self) -> &str {
+        &self.0.node
+    }
+
     /// Open console connections of the operator on this node.
     pub fn connections(&self, operator_id: i64) -> usize {
         self.0.local.lock().map(|l| l.get(&operator_id).map_or(0, |l| l.open)).unwrap_or(0)
@@ -105,13 +124,14 @@ impl Presence {
 
     /// (operator, last seen) to write now: all connected operators when a heartbeat is
     /// due, and whoever connected or left since the last one. Forgets who left.
-    fn beats(&self, now: i64, every_ms: i64) -> Vec<(i64, i64)> {
+    fn beats(&self, now: i64, every_ms: i64) -> Vec<Beat> {
         let due = now - self.0.last_beat.load(Ordering::SeqCst) >= every_ms;
         let Ok(mut local) = self.0.local.lock() else { return Vec::new() };
         let mut out = Vec::new();
         for (id, l) in local.iter_mut() {
             if l.dirty || (due && l.open > 0) {
-                out.push((*id, if l.open > 0 { now } else { l.last_seen }));
+                let open = l.open > 0;
+                out.push(Beat { operator_id: *id, seen_at: if open { now } else { l.last_seen }, open });
                 l.dirty = false;
             }
         }
@@ -123,7 +143,7 @@ impl Presence {
     }
 
     /// What a pass hands to [`expire`]: heartbeats to write and who is connected here.
-    pub fn snapshot(&self, now: i64, grace_ms: i64) -> (Vec<(i64, i64)>, HashSet<i64>) {
+    pub fn snapshot(&self, now: i64, grace_ms: i64) -> (Vec<Beat>, HashSet<i64>) {
         let every = if grace_ms > 0 { HEARTBEAT_MS.min(grace_ms / 3).max(1) } else { HEARTBEAT_MS };
         (self.beats(now, every), self.connected())
     }
@@ -160,18 +180,24 @@ pub fn any_overdue(db: &mut Db, connected: &HashSet<i64>, grace_ms: i64, now: i6
 /// log gets the moment it ran out.
 pub fn expire(
     db: &mut Db,
-    beats: &[(i64, i64)],
+    node: &str,
+    beats: &[Beat],
     connected: &HashSet<i64>,
     grace_ms: i64,
     now: i64,
 ) -> Result<Vec<i64>> {
-    for (operator, seen) in beats {
+    for b in beats {
         db.exec(
             "INSERT INTO operator_presence (operator_id, last_seen_at) VALUES ($1, $2) \
              ON CONFLICT (operator_id) DO UPDATE SET last_seen_at = CASE \
              WHEN excluded.last_seen_at > operator_presence.last_seen_at THEN excluded.last_seen_at \
              ELSE operator_presence.last_seen_at END",
-            params![*operator, *seen],
+            params![b.operator_id, b.seen_at],
+        )?;
+        db.exec(
+            "INSERT INTO console_presence (node, operator_id, open, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (node, operator_id) DO UPDATE SET open = excluded.open, seen_at = excluded.seen_at",
+            params![node, b.operator_id, i64::from(b.open), b.seen_at],
         )?;
     }
     let mut out = Vec::new();
@@ -181,4 +207,15 @@ pub fn expire(
         out.push(id);
     }
     Ok(out)
+}
+
+/// Whether the operator has a console open on a node other than `node` (as that node
+/// last said, within [`STALE_MS`]).
+pub fn open_elsewhere(db: &mut Db, operator_id: i64, node: &str, now: i64) -> Result<bool> {
+    Ok(db
+        .query_opt(
+            "SELECT 1 FROM console_presence WHERE operator_id = $1 AND node <> $2 AND open > 0 AND seen_at >= $3",
+            params![operator_id, node, now - STALE_MS],
+        )?
+        .is_some())
 }

@@ -84,8 +84,9 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
         let here = connected.clone();
         let overdue = app.store.read(move |db| presence::any_overdue(db, &here, grace_ms, now)).await?;
         if overdue || !beats.is_empty() {
+            let node = app.distribution.presence.node().to_owned();
             out.went_offline =
-                app.store.write(move |db| presence::expire(db, &beats, &connected, grace_ms, now)).await?;
+                app.store.write(move |db| presence::expire(db, &node, &beats, &connected, grace_ms, now)).await?;
         }
     }
 

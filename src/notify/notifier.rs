@@ -52,6 +52,8 @@ struct Notice {
     operator_id: i64,
     chat_id: i64,
     text: String,
+    /// Not sent when the operator has the console open on any node.
+    unless_in_console: bool,
 }
 
 fn consider(app: &App, e: &EventRow) {
@@ -108,7 +110,8 @@ fn assigned(e: &EventRow) -> Option<Notice> {
         text.push_str(&format!("\nComment: {c}"));
     }
     text.push_str(&format!("\n\nReply to this message to answer {name}."));
-    Some(Notice { event_id: e.id, operator_id, chat_id: e.chat_id.or(chat["id"].as_i64())?, text })
+    let chat_id = e.chat_id.or(chat["id"].as_i64())?;
+    Some(Notice { event_id: e.id, operator_id, chat_id, text, unless_in_console: false })
 }
 
 fn written(app: &App, e: &EventRow) -> Option<Notice> {
@@ -119,10 +122,10 @@ fn written(app: &App, e: &EventRow) -> Option<Notice> {
     }
     let operator_id = chat.pointer("/assignee/id").and_then(Json::as_i64)?;
     if app.consoles.count(operator_id) > 0 {
-        return None; // they see it in the console
+        return None; // they see it in the console (on another node: checked in `deliver`)
     }
     let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));
-    Some(Notice { event_id: e.id, operator_id, chat_id: e.chat_id?, text })
+    Some(Notice { event_id: e.id, operator_id, chat_id: e.chat_id?, text, unless_in_console: true })
 }
 
 async fn deliver(app: &App, n: Notice) -> Result<()> {
@@ -131,9 +134,13 @@ async fn deliver(app: &App, n: Notice) -> Result<()> {
         return Ok(());
     };
     let (event_id, chat_id, now) = (n.event_id, n.chat_id, app.now());
+    let (unless_in_console, node) = (n.unless_in_console, app.distribution.presence.node().to_owned());
     let claimed = app
         .store
         .write(move |db| -> Result<Option<i64>> {
+            if unless_in_console && crate::distribution::presence::open_elsewhere(db, op, &node, now)? {
+                return Ok(None);
+            }
             Ok(db
                 .query_opt(
                     "INSERT INTO notifications (event_id, operator_id, chat_id, channel_id, created_at) \

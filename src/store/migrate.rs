@@ -41,6 +41,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_send_progress.sql"),
         include_str!("../../migrations/postgres/0006_send_progress.sql"),
     ),
+    (
+        7,
+        "console_presence",
+        include_str!("../../migrations/sqlite/0007_console_presence.sql"),
+        include_str!("../../migrations/postgres/0007_console_presence.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

@@ -123,3 +123,79 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], false);
 }
+
+/// Links `op` to the notifications bot as Telegram user `tg_id`.
+async fn link_telegram(op: &Session, fake: &FakeTelegram, notify_token: &str, tg_id: i64) {
+    let (_, link) = op.post("/api/v1/me/notify/telegram", json!({})).await;
+    let code = link["link"].as_str().unwrap().rsplit("start=").next().unwrap().to_owned();
+    fake.push_update(notify_token, Person::new(tg_id, "Operator").start(1, &code));
+    fake.wait_until("the confirmation", |c| {
+        c.iter().any(|c| c.method == "sendmessage" && c.params["chat_id"] == tg_id)
+    })
+    .await;
+}
+
+/// With several nodes, the node that handles a customer's message may not be the one the
+/// operator's console is connected to: it must still hold the notification back.
+#[tokio::test]
+async fn a_console_open_on_another_node_holds_message_notifications_back() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let bob = app.operator(&admin, "Bob Operator").await;
+    let fake = FakeTelegram::start().await;
+    let customers = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
+    let notify_token = "777:notify-bot-token";
+    channel(&admin, &fake, notify_token, "polling", json!({"notify_operators": true})).await;
+    link_telegram(&bob, &fake, notify_token, 9001).await;
+    let chat_id = customer_chat(&app, &admin, &fake, customers).await;
+    let transfer = |comment: &'static str| {
+        let admin = admin.clone();
+        let fake = &fake;
+        async move {
+            let (status, _) = admin
+                .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": comment}))
+                .await;
+            assert_eq!(status, 200);
+            // Transfers are always notified; the notifier takes events in order, so once
+            // this one is sent, every message before it has been decided.
+            fake.wait_until(comment, |c| {
+                c.iter()
+                    .any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains(comment)))
+            })
+            .await;
+        }
+    };
+    transfer("first").await;
+
+    // A second node on the same database; Bob's console is open there only.
+    let mut config = app.config.clone();
+    config.listen = "127.0.0.1:0".into();
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.unwrap();
+    let node2 = parley::launch(config, listener, parley::Options::default()).await.unwrap();
+    let on_node2 = Session::new(&format!("http://{}", node2.addr), bob.cookie.clone(), bob.id);
+    let console = on_node2.events(0).await;
+    node2.app.consoles.wait_count(bob.id, 1).await;
+    node2.app.distribution.presence.wait_for(bob.id, 1).await;
+    parley::distribution::run_once(&node2.app).await.unwrap(); // node 2 tells the others
+
+    let alice = Person::new(555, "Alice");
+    assert_eq!(fake.post_webhook(&app.base, TOKEN, alice.text(2, "seen on node 2")).await, 200);
+    transfer("second").await;
+    let notified = |start: &str| {
+        fake.all_calls("sendMessage")
+            .iter()
+            .any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.starts_with(start)))
+    };
+    assert!(!notified("Alice: seen on node 2"), "notified while the console was open on node 2");
+
+    // Bob closes it: the next message is notified, whichever node takes it.
+    console.close().await;
+    node2.app.distribution.presence.wait_for(bob.id, 0).await;
+    parley::distribution::run_once(&node2.app).await.unwrap();
+    assert_eq!(fake.post_webhook(&app.base, TOKEN, alice.text(3, "are you there?")).await, 200);
+    fake.wait_until("the message notification", |c| {
+        c.iter()
+            .any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("are you there?")))
+    })
+    .await;
+}
