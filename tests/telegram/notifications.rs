@@ -2,15 +2,24 @@
 
 use super::*;
 
-#[tokio::test]
-async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
+const NOTIFY_TOKEN: &str = "777:notify-bot-token";
+
+/// An app with an admin, the operator Bob, a customers' channel (webhook mode) and a
+/// notifications bot (polling), both on the fake Bot API.
+async fn with_notifications_bot() -> (TestApp, Session, Session, FakeTelegram, i64) {
     let app = spawn_app().await;
     let admin = app.admin().await;
     let bob = app.operator(&admin, "Bob Operator").await;
     let fake = FakeTelegram::start().await;
     let customers = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let notify_token = "777:notify-bot-token";
-    channel(&admin, &fake, notify_token, "polling", json!({"notify_operators": true})).await;
+    channel(&admin, &fake, NOTIFY_TOKEN, "polling", json!({"notify_operators": true})).await;
+    (app, admin, bob, fake, customers)
+}
+
+#[tokio::test]
+async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
+    let (app, admin, bob, fake, customers) = with_notifications_bot().await;
+    let notify_token = NOTIFY_TOKEN;
 
     // "Connect Telegram" gives a one-time deep link to the notifications bot.
     let (status, link) = bob.post("/api/v1/me/notify/telegram", json!({})).await;
@@ -139,13 +148,8 @@ async fn link_telegram(op: &Session, fake: &FakeTelegram, notify_token: &str, tg
 /// operator's console is connected to: it must still hold the notification back.
 #[tokio::test]
 async fn a_console_open_on_another_node_holds_message_notifications_back() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let bob = app.operator(&admin, "Bob Operator").await;
-    let fake = FakeTelegram::start().await;
-    let customers = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let notify_token = "777:notify-bot-token";
-    channel(&admin, &fake, notify_token, "polling", json!({"notify_operators": true})).await;
+    let (app, admin, bob, fake, customers) = with_notifications_bot().await;
+    let notify_token = NOTIFY_TOKEN;
     link_telegram(&bob, &fake, notify_token, 9001).await;
     let chat_id = customer_chat(&app, &admin, &fake, customers).await;
     let transfer = |comment: &'static str| {
