@@ -280,6 +280,6 @@ async fn a_contacts_formatting_is_shown_and_stays_text() {
         json!(["Заказ 42", "rm", "track it https://example.com/track", 0, text]),
         "bold, code, one safe link, the <i> as text"
     );
-    b.screenshot("console-6-formatted-message").await;
+    b.screenshot("console-13-formatted-message").await;
     b.finish().await;
 }
