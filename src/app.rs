@@ -38,11 +38,10 @@ pub struct Inner {
     pub online: tokio::sync::watch::Sender<bool>,
     /// Per-IP limits for the widget.
     pub widget_limits: crate::widget::limits::WidgetLimits,
-    /// Open console event sockets per operator (messenger notifications go to those with none).
-    pub consoles: crate::notify::Consoles,
     /// Channels' background work (Telegram long polling).
     pub runners: crate::runners::Runners,
-    /// Automatic distribution of chats; console connections for the grace period.
+    /// Automatic distribution of chats; console connections (for the grace period, and for
+    /// messenger notifications, which go to operators with no console open).
     pub distribution: crate::distribution::Distributor,
 }
 
@@ -74,7 +73,6 @@ impl App {
             visitors,
             online: tokio::sync::watch::Sender::new(false),
             widget_limits: crate::widget::limits::WidgetLimits::new(&config.widget),
-            consoles: crate::notify::Consoles::default(),
             runners: crate::runners::Runners::default(),
             distribution: crate::distribution::Distributor::default(),
             config,

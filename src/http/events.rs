@@ -96,7 +96,6 @@ async fn replay(app: &App, viewer: &Viewer, socket: &mut WebSocket, mut last: i6
 }
 
 async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
-    let _in_console = app.consoles.connect(viewer.operator_id);
     let _present = app.distribution.presence.connect(viewer.operator_id, app.clock.clone());
     // Subscribe before replaying, so nothing committed in between is lost.
     let mut live = app.store.subscribe();

@@ -4,11 +4,9 @@
 //! a link code or a reply to a notification into what it means instead of a customer
 //! message.
 
-pub mod consoles;
 pub mod intercept;
 pub mod links;
 pub mod notifier;
 pub mod send;
 
-pub use consoles::Consoles;
 pub use intercept::ingest;

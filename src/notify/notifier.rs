@@ -121,7 +121,7 @@ fn written(app: &App, e: &EventRow) -> Option<Notice> {
         return None;
     }
     let operator_id = chat.pointer("/assignee/id").and_then(Json::as_i64)?;
-    if app.consoles.count(operator_id) > 0 {
+    if app.distribution.presence.connections(operator_id) > 0 {
         return None; // they see it in the console (on another node: checked in `deliver`)
     }
     let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));

@@ -95,7 +95,7 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     // The customer writes while Bob has a console open: no notification. Then Bob
     // closes it and the next message is notified.
     let console = bob.events(0).await;
-    app.app().consoles.wait_count(bob.id, 1).await;
+    app.app().distribution.presence.wait_for(bob.id, 1).await;
     assert_eq!(
         fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(2, "seen in the console")).await,
         200
@@ -111,7 +111,7 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     })
     .await;
     console.close().await;
-    app.app().consoles.wait_count(bob.id, 0).await;
+    app.app().distribution.presence.wait_for(bob.id, 0).await;
     assert_eq!(fake.post_webhook(&app.base, TOKEN, Person::new(555, "Alice").text(3, "are you away?")).await, 200);
     let calls = fake
         .wait_until("the message notification", |c| {
@@ -178,7 +178,6 @@ async fn a_console_open_on_another_node_holds_message_notifications_back() {
     let node2 = parley::launch(config, listener, parley::Options::default()).await.unwrap();
     let on_node2 = Session::new(&format!("http://{}", node2.addr), bob.cookie.clone(), bob.id);
     let console = on_node2.events(0).await;
-    node2.app.consoles.wait_count(bob.id, 1).await;
     node2.app.distribution.presence.wait_for(bob.id, 1).await;
     parley::distribution::run_once(&node2.app).await.unwrap(); // node 2 tells the others
 
