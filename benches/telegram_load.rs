@@ -31,26 +31,16 @@ mod telegram_fake;
 
 use telegram_fake::{FakeTelegram, Person};
 
+#[allow(dead_code)] // shared with ingest_load, which uses all of it
+mod common;
+use common::{CpuMark, admin_session, mem_mib, setting};
+
 /// How long any phase may take before the bench gives up (the fake's waits use it).
 const PATIENCE: Duration = Duration::from_secs(300);
 
-fn setting(name: &str, default: usize) -> anyhow::Result<usize> {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = format!("--{name}");
-    let from_args = args.iter().position(|a| *a == flag).and_then(|i| args.get(i + 1)).cloned();
-    match from_args.or_else(|| std::env::var(format!("PARLEY_BENCH_{}", name.to_ascii_uppercase())).ok()) {
-        Some(v) => v.parse().with_context(|| format!("{name} must be a number, not {v:?}")),
-        None => Ok(default),
-    }
-}
-
+/// Peak resident memory of this process (server, load generator and fake).
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
+    mem_mib("self", "VmHWM")
 }
 
 struct Bench {
@@ -174,29 +164,18 @@ async fn main() -> anyhow::Result<()> {
     let base = format!("http://{}", launched.addr);
     let http = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build()?;
     let setup = launched.setup_link.clone().context("a fresh database has a setup link")?;
-    let token = setup.split("token=").nth(1).context("setup token")?;
-    let res = http
-        .post(format!("{base}/api/v1/setup"))
-        .json(&json!({"token": token, "email": "bench@example.com", "name": "Bench", "password": "bench-password-123456"}))
-        .send()
-        .await?;
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.split(';').next().filter(|c| c.starts_with("parley_session=")))
-        .context("no session cookie")?
-        .to_owned();
+    let cookie = admin_session(&http, &base, &setup).await?;
     let fake = FakeTelegram::start().await;
     fake.quiet();
     let bench = Bench { base, http, cookie, fake, app: launched.app.clone() };
 
     // Webhook ingest.
     let hook = bench.channel("1001:webhook-bench", "webhook", false).await?;
+    let cpu = CpuMark::now(&["/proc/self/stat"]);
     let secs = bench.webhook(hook, "1001:webhook-bench", 1, users, updates, concurrency).await?;
+    let others = cpu.since(&["/proc/self/stat"]).others_pct();
     println!(
-        "webhook: {updates} updates from {users} users in {secs:.2} s = {:.0} updates/s (each answered after commit); peak RSS {:.1} MiB",
+        "webhook: {updates} updates from {users} users in {secs:.2} s = {:.0} updates/s (each answered after commit); peak RSS {:.1} MiB; other programs used {others:.0} % of the machine",
         updates as f64 / secs,
         peak_rss_mib()
     );
