@@ -1,15 +1,32 @@
 //! Sending to Telegram: long texts, buttons, media, limits and failures.
 
 use super::*;
+use crate::support::client::EventStream;
 
-#[tokio::test]
-async fn long_text_buttons_photos_and_documents_are_sent() {
-    let app = spawn_app_with(|c| c.limits.message_chars = 10_000).await;
+/// An app set up by `configure`, a Telegram channel in webhook mode on the fake Bot API,
+/// a customer's chat on it, and the admin's event socket.
+struct Sending {
+    app: TestApp,
+    admin: Session,
+    fake: FakeTelegram,
+    id: i64,
+    chat_id: i64,
+    events: EventStream,
+}
+
+async fn sending(configure: impl FnOnce(&mut parley::config::Config)) -> Sending {
+    let app = spawn_app_with(configure).await;
     let admin = app.admin().await;
     let fake = FakeTelegram::start().await;
     let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
     let chat_id = customer_chat(&app, &admin, &fake, id).await;
-    let mut events = admin.events(0).await;
+    let events = admin.events(0).await;
+    Sending { app, admin, fake, id, chat_id, events }
+}
+
+#[tokio::test]
+async fn long_text_buttons_photos_and_documents_are_sent() {
+    let Sending { app, admin, fake, chat_id, mut events, .. } = sending(|c| c.limits.message_chars = 10_000).await;
 
     let long = format!("{}\n{}", "a".repeat(4000), "b".repeat(3000));
     let (status, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": long})).await;
@@ -82,12 +99,7 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
 
 #[tokio::test]
 async fn rate_limits_pause_and_retry_and_slow_answers_are_waited_for() {
-    let app = spawn_app_with(|c| c.outbox.backoff_base_ms = 10).await;
-    let admin = app.admin().await;
-    let fake = FakeTelegram::start().await;
-    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let chat_id = customer_chat(&app, &admin, &fake, id).await;
-    let mut events = admin.events(0).await;
+    let Sending { app: _app, admin, fake, chat_id, mut events, .. } = sending(|c| c.outbox.backoff_base_ms = 10).await;
     fake.fail("sendMessage", &[Failure::RetryAfter(1), Failure::Slow(std::time::Duration::from_millis(1500))]);
     let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "after the pause"})).await;
     let sent = wait_state(&mut events, &reply["id"], "sent").await;
@@ -98,12 +110,7 @@ async fn rate_limits_pause_and_retry_and_slow_answers_are_waited_for() {
 
 #[tokio::test]
 async fn server_errors_are_retried_until_sent() {
-    let app = spawn_app_with(|c| c.outbox.backoff_base_ms = 10).await;
-    let admin = app.admin().await;
-    let fake = FakeTelegram::start().await;
-    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let chat_id = customer_chat(&app, &admin, &fake, id).await;
-    let mut events = admin.events(0).await;
+    let Sending { app: _app, admin, fake, chat_id, mut events, .. } = sending(|c| c.outbox.backoff_base_ms = 10).await;
     fake.fail("sendMessage", &[Failure::ServerError]);
     let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "through a 500"})).await;
     wait_state(&mut events, &reply["id"], "sent").await;
@@ -114,16 +121,11 @@ async fn server_errors_are_retried_until_sent() {
 /// the contact never sees the first twice.
 #[tokio::test]
 async fn a_long_text_failing_midway_resumes_with_the_part_not_yet_sent() {
-    let app = spawn_app_with(|c| {
+    let Sending { app: _app, admin, fake, chat_id, mut events, .. } = sending(|c| {
         c.outbox.backoff_base_ms = 10;
         c.limits.message_chars = 10_000;
     })
     .await;
-    let admin = app.admin().await;
-    let fake = FakeTelegram::start().await;
-    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let chat_id = customer_chat(&app, &admin, &fake, id).await;
-    let mut events = admin.events(0).await;
     fake.fail("sendMessage", &[Failure::Slow(std::time::Duration::ZERO), Failure::ServerError]);
 
     let long = format!("{}\n{}", "a".repeat(4000), "b".repeat(3000));
@@ -136,12 +138,7 @@ async fn a_long_text_failing_midway_resumes_with_the_part_not_yet_sent() {
 
 #[tokio::test]
 async fn a_blocked_bot_fails_the_message_at_once_and_marks_the_contact_unreachable() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    let fake = FakeTelegram::start().await;
-    let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let chat_id = customer_chat(&app, &admin, &fake, id).await;
-    let mut events = admin.events(0).await;
+    let Sending { app, admin, fake, id, chat_id, mut events } = sending(|_| {}).await;
     fake.fail("sendMessage", &[Failure::Blocked]);
     let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "are you there?"})).await;
     let failed = wait_state(&mut events, &reply["id"], "failed").await;
