@@ -309,24 +309,10 @@ async fn redelivered_updates_make_no_duplicates_whatever_their_update_id() {
     let admin = app.admin().await;
     let fake = FakeTelegram::start().await;
     let id = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
-    let (_, secret) = fake.webhook(TOKEN).await;
     let carol = Person::new(321, "Carol");
     let mut update = carol.text(5, "only once please");
     update["update_id"] = json!(70);
-    let post = |u: Value| {
-        let (base, secret) = (app.base.clone(), secret.clone());
-        async move {
-            reqwest::Client::new()
-                .post(format!("{base}/hooks/{id}"))
-                .header("x-telegram-bot-api-secret-token", secret)
-                .body(u.to_string())
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let post = |u: Value| fake.post_webhook(&app.base, TOKEN, u);
     assert_eq!(post(update.clone()).await, 200);
     assert_eq!(post(update.clone()).await, 200);
     // After a week of silence Telegram may restart update_id anywhere.
