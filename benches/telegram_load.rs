@@ -139,7 +139,6 @@ impl Bench {
                 Ok(chats.len())
             })
             .await?;
-        self.app.kick_outbox();
         Ok(n)
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use parley_sdk::{HubError, Inbound, Receipt};
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::channels::Connectors;
@@ -26,9 +26,11 @@ pub struct Inner {
     pub connectors: Connectors,
     /// Channels as the webhook path reads them.
     pub channel_cache: crate::channel_cache::ChannelCache,
-    /// Wakes the outbox worker when a message is queued.
-    pub outbox_wake: Notify,
     pub login_limiter: LoginLimiter,
+    /// The ingest door's hooks, in the order they decide.
+    pub ingest_hooks: crate::inbox::door::Hooks,
+    /// Durable jobs' handlers, by kind.
+    pub jobs: crate::jobs::Handlers,
     /// Frames that are pushed but never stored (typing indicators).
     pub ephemeral: broadcast::Sender<Arc<serde_json::Value>>,
     pub shutdown: CancellationToken,
@@ -66,15 +68,18 @@ impl App {
             clock,
             connectors,
             channel_cache: Default::default(),
-            outbox_wake: Notify::new(),
             login_limiter: limiter,
+            ingest_hooks: crate::inbox::door::Hooks::new(vec![Arc::new(crate::notify::Intercept)]),
+            jobs: crate::jobs::Handlers::new(vec![Arc::new(crate::distribution::timeout::AnswerTimeout::new(
+                config.distribution.clone(),
+            ))]),
             ephemeral: broadcast::channel(1024).0,
             shutdown: CancellationToken::new(),
             visitors,
             online: tokio::sync::watch::Sender::new(false),
             widget_limits: crate::widget::limits::WidgetLimits::new(&config.widget),
             runners: crate::runners::Runners::default(),
-            distribution: crate::distribution::Distributor::default(),
+            distribution: crate::distribution::Distributor::new(config.distribution.clone()),
             config,
         }))
     }
@@ -83,10 +88,11 @@ impl App {
         self.clock.now_ms()
     }
 
-    /// Ingests one inbound event; returns after commit.
+    /// The one door for inbound events of every channel: the ingest hooks, then the
+    /// inbox, in one transaction; returns after commit.
     pub async fn ingest(&self, inbound: Inbound) -> Result<Receipt, Error> {
-        let now = self.now();
-        let receipt = self.store.write(move |db| crate::inbox::ingest::ingest(db, &inbound, now)).await?;
+        let (now, hooks) = (self.now(), self.ingest_hooks.clone());
+        let receipt = self.store.write(move |db| crate::inbox::door::ingest(db, &hooks, &inbound, now)).await?;
         metrics::counter!("parley_inbound_total", "created" => if receipt.created { "yes" } else { "duplicate" })
             .increment(1);
         Ok(receipt)
@@ -117,11 +123,6 @@ impl App {
             }
         }
     }
-
-    /// Tells the outbox worker a message is waiting.
-    pub fn kick_outbox(&self) {
-        self.outbox_wake.notify_one();
-    }
 }
 
 struct HubHandle(App);
@@ -129,8 +130,7 @@ struct HubHandle(App);
 #[async_trait]
 impl parley_sdk::Hub for HubHandle {
     async fn ingest(&self, inbound: Inbound) -> Result<Receipt, HubError> {
-        // Link codes and replies to notifications are taken out before ingest.
-        crate::notify::ingest(&self.0, inbound).await.map_err(|e| match e {
+        self.0.ingest(inbound).await.map_err(|e| match e {
             Error::Invalid(m) | Error::NotFound(m) => HubError::Rejected(m),
             other => HubError::Unavailable(other.to_string()),
         })

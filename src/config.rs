@@ -61,7 +61,19 @@ pub struct Outbox {
     pub max_attempts: i64,
     pub backoff_base_ms: i64,
     pub backoff_max_ms: i64,
+    /// Sends in flight at once. A quarter of them (at least one) is kept for the live
+    /// lane (operators, system messages, notifications): bots and broadcasts never take all.
     pub concurrency: usize,
+    /// The longest one send may take before it counts as a transient failure.
+    pub send_timeout_ms: u64,
+}
+
+impl Outbox {
+    /// The send timeout, kept well inside the claim's lease so that no other node takes
+    /// a send that is still running.
+    pub fn send_timeout_ms(&self) -> u64 {
+        self.send_timeout_ms.clamp(1, crate::outbox::LEASE_MS as u64 / 2)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,7 +133,13 @@ impl Default for Inbox {
 }
 impl Default for Outbox {
     fn default() -> Self {
-        Self { max_attempts: 10, backoff_base_ms: 1_000, backoff_max_ms: 300_000, concurrency: 32 }
+        Self {
+            max_attempts: 10,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 300_000,
+            concurrency: 32,
+            send_timeout_ms: 30_000,
+        }
     }
 }
 impl Default for Limits {

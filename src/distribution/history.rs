@@ -63,18 +63,8 @@ pub fn record(
         )?
         .i64(0);
     match to {
-        Some(operator) if reason.awaits_answer() => {
-            db.exec(
-                "INSERT INTO awaiting_answer (chat_id, operator_id, after_message_id, assigned_at) \
-                 SELECT id, CAST($2 AS BIGINT), COALESCE(last_message_id, 0), CAST($3 AS BIGINT) FROM chats WHERE id = $1 \
-                 ON CONFLICT (chat_id) DO UPDATE SET operator_id = excluded.operator_id, \
-                 after_message_id = excluded.after_message_id, assigned_at = excluded.assigned_at",
-                params![chat_id, operator, now],
-            )?;
-        }
-        _ => {
-            db.exec("DELETE FROM awaiting_answer WHERE chat_id = $1", params![chat_id])?;
-        }
+        Some(operator) if reason.awaits_answer() => super::timeout::watch(db, chat_id, operator, now)?,
+        _ => super::timeout::unwatch(db, chat_id)?,
     }
     Ok(id)
 }

@@ -14,9 +14,8 @@ pub mod presence;
 pub mod queue;
 pub mod route;
 pub mod settings;
+pub mod timeout;
 pub mod worker;
-
-use std::sync::atomic::AtomicI64;
 
 pub use assign::Assigned;
 pub use history::Reason;
@@ -25,12 +24,18 @@ pub use settings::Settings;
 pub use worker::{Pass, run, run_once};
 
 /// The distributor's state on this node, kept in [`crate::app::Inner`].
-#[derive(Default)]
 pub struct Distributor {
     /// Console connections per operator on this node.
     pub presence: Presence,
-    /// The last event id handled here (0: not read from the database yet).
-    watermark: AtomicI64,
-    /// The last event id written back to the database.
-    saved: AtomicI64,
+    /// Its place in the event log; one pass at a time reads on.
+    pub events: tokio::sync::Mutex<crate::consumers::Reader<worker::Events>>,
+}
+
+impl Distributor {
+    pub fn new(settings: Settings) -> Distributor {
+        Distributor {
+            presence: Presence::default(),
+            events: tokio::sync::Mutex::new(crate::consumers::Reader::new(worker::Events { settings })),
+        }
+    }
 }

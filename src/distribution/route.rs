@@ -1,7 +1,7 @@
 //! The distributor's decisions besides the queue: a chat reopened by its contact, an
-//! operator who went Offline, an assignee who did not answer in time.
+//! operator who went Offline. (An assignee who did not answer in time: `timeout`.)
 
-use super::assign::{Assigned, assign, duration_words, operator_name};
+use super::assign::{Assigned, assign, operator_name};
 use super::history::{self, Reason};
 use super::policy;
 use super::queue;
@@ -11,7 +11,7 @@ use crate::params;
 use crate::store::Db;
 
 /// The chat with its conversation's channel, for the checks every decision makes.
-const CHAT: &str = "SELECT c.id, c.status, c.handler, c.assignee_id, c.conversation_id, \
+pub(super) const CHAT: &str = "SELECT c.id, c.status, c.handler, c.assignee_id, c.conversation_id, \
     COALESCE(dc.distribution, 1), o.status FROM chats c \
     LEFT JOIN conversations v ON v.id = c.conversation_id \
     LEFT JOIN channels dc ON dc.id = COALESCE(v.channel_id, c.active_channel_id) \
@@ -63,66 +63,6 @@ pub fn went_offline(db: &mut Db, settings: &Settings, operator: i64, at: i64, no
     let mut out = Vec::new();
     for r in rows {
         out.extend(assign(db, r.i64(0), Some(operator), None, Reason::Offline, Some(&note), now)?);
-    }
-    Ok(out)
-}
-
-/// Whether a chat handed out automatically has waited the answer timeout (a read,
-/// before taking a write).
-pub fn any_unanswered(db: &mut Db, settings: &Settings, now: i64) -> Result<bool> {
-    let timeout = settings.answer_timeout_seconds;
-    Ok(timeout > 0
-        && db
-            .query_opt("SELECT 1 FROM awaiting_answer WHERE assigned_at <= $1 LIMIT 1", params![now - timeout * 1000])?
-            .is_some())
-}
-
-/// Chats handed out automatically and not answered within the answer timeout go to the
-/// next Online operator with room, with a note saying why. With nobody else to take it,
-/// a chat stays and is looked at again on the next pass.
-pub fn unanswered(db: &mut Db, settings: &Settings, now: i64) -> Result<Vec<Assigned>> {
-    let timeout = settings.answer_timeout_seconds;
-    if timeout <= 0 {
-        return Ok(Vec::new());
-    }
-    let due = db.query(
-        "SELECT w.chat_id, w.operator_id, w.after_message_id FROM awaiting_answer w \
-         WHERE w.assigned_at <= $1 ORDER BY w.assigned_at, w.chat_id LIMIT 500",
-        params![now - timeout * 1000],
-    )?;
-    let mut candidates = None;
-    let mut out = Vec::new();
-    for w in due {
-        let (chat_id, operator, after) = (w.i64(0), w.i64(1), w.i64(2));
-        let chat = db.query_opt(&format!("{CHAT} WHERE c.id = $1"), params![chat_id])?;
-        let current = chat.as_ref().is_some_and(|r| r.str(1) == "open" && r.opt_i64(3) == Some(operator) && r.bool(5));
-        let answered = current
-            && db
-                .query_opt(
-                    "SELECT 1 FROM messages WHERE chat_id = $1 AND id > $2 AND author_kind = 'operator' \
-                     AND kind = 'message' LIMIT 1",
-                    params![chat_id, after],
-                )?
-                .is_some();
-        if !current || answered {
-            db.exec("DELETE FROM awaiting_answer WHERE chat_id = $1", params![chat_id])?;
-            continue;
-        }
-        let cands = match &mut candidates {
-            Some(c) => c,
-            None => candidates.insert(policy::candidates(db)?),
-        };
-        let Some(next) = policy::choose(settings, cands, Some(operator)) else { continue };
-        let note = format!(
-            "{} did not answer within {}; the chat went to {}.",
-            operator_name(db, operator)?,
-            duration_words(timeout),
-            operator_name(db, next)?
-        );
-        if let Some(a) = assign(db, chat_id, Some(operator), Some(next), Reason::NoAnswer, Some(&note), now)? {
-            policy::took(cands, next, a.record_id);
-            out.push(a);
-        }
     }
     Ok(out)
 }

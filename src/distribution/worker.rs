@@ -1,25 +1,24 @@
 //! The distributor's loop. It wakes on committed events that can change who should have
 //! a chat (a chat opened or closed, a transfer, an operator's status) and once a second,
-//! and each time runs one pass. Events are read back from the event table after a
-//! watermark, so none is missed when the live feed lags or the node restarts. Passes
-//! are idempotent: the same event handled on several nodes, or by a test calling
-//! [`run_once`] while the loop runs, hands nothing out twice.
+//! and each time runs one pass. The events it acts on come through a durable consumer
+//! ([`Events`]), so none is missed when the live feed lags or the node restarts, and none
+//! is acted on twice. Passes are idempotent: several nodes, or a test calling
+//! [`run_once`] while the loop runs, hand nothing out twice.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
 use super::assign::Assigned;
+use super::settings::Settings;
 use super::{presence, queue, route};
 use crate::app::App;
+use crate::consumers::Consumer;
 use crate::error::Result;
-use crate::params;
-use crate::store::events;
+use crate::store::{Db, EventRow};
 
 const SWEEP: Duration = Duration::from_secs(1);
-const WATERMARK: &str = "distribution.last_event";
 
 /// What one pass did.
 #[derive(Debug, Default, Serialize)]
@@ -66,12 +65,6 @@ fn wakes(kind: &str) -> bool {
     matches!(kind, "chat.opened" | "chat.updated" | "chat.transferred" | "operator.updated")
 }
 
-/// What an event asks of the distributor.
-enum Todo {
-    Reopened(i64),
-    Offline { operator: i64, at: i64 },
-}
-
 async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     let settings = app.config.distribution.clone();
     let mut out = Pass::default();
@@ -90,29 +83,13 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
         }
     }
 
-    let (todo, last) = new_events(app).await?;
-    if !todo.is_empty() {
-        let (s, now) = (settings.clone(), app.now());
-        let done = app
-            .store
-            .write(move |db| -> Result<Vec<Assigned>> {
-                let mut done = Vec::new();
-                for t in todo {
-                    match t {
-                        Todo::Reopened(chat) => done.extend(route::reopened(db, &s, chat, now)?),
-                        Todo::Offline { operator, at } => done.extend(route::went_offline(db, &s, operator, at, now)?),
-                    }
-                }
-                Ok(done)
-            })
-            .await?;
-        out.assigned.extend(done);
-    }
+    // Reopened chats and operators gone Offline, from the event log (a durable consumer).
+    let handled = app.distribution.events.lock().await.catch_up(&app.store, &app.clock).await?;
+    out.assigned.extend(handled.into_iter().flatten());
 
-    let (s, now) = (settings.clone(), app.now());
-    if periodic && app.store.read(move |db| route::any_unanswered(db, &s, now)).await? {
-        let s = settings.clone();
-        out.assigned.extend(app.store.write(move |db| route::unanswered(db, &s, now)).await?);
+    // Answer timeouts are durable jobs; a pass runs those that are due.
+    if periodic {
+        crate::jobs::runner::run_due(&app.store, &app.clock, &app.jobs).await?;
     }
 
     loop {
@@ -129,15 +106,6 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
         }
     }
 
-    app.distribution.watermark.fetch_max(last, Ordering::SeqCst);
-    if periodic && last > app.distribution.saved.load(Ordering::SeqCst) {
-        app.store
-            .write(move |db| {
-                db.exec("UPDATE worker_state SET value = $1 WHERE name = $2 AND value < $1", params![last, WATERMARK])
-            })
-            .await?;
-        app.distribution.saved.fetch_max(last, Ordering::SeqCst);
-    }
     for a in &out.assigned {
         tracing::info!(chat.id = a.chat_id, operator.id = a.operator_id, reason = a.reason.as_str(), "chat assigned");
         metrics::counter!("parley_distribution_assigned_total", "reason" => a.reason.as_str()).increment(1);
@@ -145,44 +113,33 @@ async fn pass(app: &App, periodic: bool) -> Result<Pass> {
     Ok(out)
 }
 
-/// Reads the events after the watermark; returns what they ask for and the new
-/// watermark. The newest id is read first, then only the kinds that matter up to it:
-/// event ids commit in order, so nothing at or below it can still appear later.
-async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
-    let mut after = app.distribution.watermark.load(Ordering::SeqCst);
-    if after == 0 {
-        after = app
-            .store
-            .read(|db| -> Result<i64> {
-                Ok(db
-                    .query_opt("SELECT value FROM worker_state WHERE name = $1", params![WATERMARK])?
-                    .map_or(0, |r| r.i64(0)))
-            })
-            .await?;
-        app.distribution.saved.fetch_max(after, Ordering::SeqCst);
-    }
-    let newest = app.store.read(events::last_id).await?;
-    if newest <= after {
-        return Ok((Vec::new(), after));
-    }
-    let rows = app
-        .store
-        .read(move |db| {
-            db.query(
-                "SELECT kind, chat_id, data, created_at FROM events WHERE id > $1 AND id <= $2 \
-                 AND kind IN ('chat.opened', 'operator.updated') ORDER BY id",
-                params![after, newest],
-            )
-        })
-        .await?;
-    let mut todo = Vec::new();
-    for r in rows {
-        let data: serde_json::Value = serde_json::from_str(&r.str(2)).unwrap_or_default();
-        if r.str(0) == "chat.opened" && data["reopened"] == true {
-            todo.extend(r.opt_i64(1).map(Todo::Reopened));
-        } else if r.str(0) == "operator.updated" && data["operator"]["status"] == "offline" {
-            todo.extend(data["operator"]["id"].as_i64().map(|operator| Todo::Offline { operator, at: r.i64(3) }));
+/// The distributor as an event consumer: a chat its contact reopened, an operator who
+/// went Offline. Handled in the transaction that moves its position, so each event is
+/// acted on once, also across restarts and nodes.
+pub struct Events {
+    pub settings: Settings,
+}
+
+impl Consumer for Events {
+    const NAME: &'static str = "distribution";
+    const KINDS: &'static [&'static str] = &["chat.opened", "operator.updated"];
+    type Output = Vec<Assigned>;
+
+    fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<Vec<Assigned>> {
+        let mut done = Vec::new();
+        for e in events {
+            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
+            if e.kind == "chat.opened" && data["reopened"] == true {
+                if let Some(chat) = e.chat_id {
+                    done.extend(route::reopened(db, &self.settings, chat, now)?);
+                }
+            } else if e.kind == "operator.updated"
+                && data["operator"]["status"] == "offline"
+                && let Some(operator) = data["operator"]["id"].as_i64()
+            {
+                done.extend(route::went_offline(db, &self.settings, operator, e.at_ms, now)?);
+            }
         }
+        Ok(done)
     }
-    Ok((todo, newest))
 }

@@ -57,7 +57,6 @@ pub async fn reply(
     let (viewer, now, max) = (auth.viewer(&app), app.now(), app.config.limits.message_chars);
     let message =
         app.store.write(move |db| messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now)).await?;
-    app.kick_outbox();
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
 

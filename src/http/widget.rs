@@ -249,9 +249,8 @@ impl Session {
     async fn wake_outbox(&self) {
         if let Some(identity) = self.state.identity_id {
             let now = self.app.now();
-            let woke = self.app.store.write(move |db| crate::outbox::wake_identity(db, identity, now)).await;
-            if woke.is_ok_and(|n| n > 0) {
-                self.app.kick_outbox();
+            if let Err(e) = self.app.store.write(move |db| crate::outbox::wake_identity(db, identity, now)).await {
+                tracing::warn!(error = %e, "cannot wake a returning visitor's messages");
             }
         }
     }

@@ -8,6 +8,7 @@ use super::Viewer;
 use super::chats;
 use super::views::{self, MESSAGE_SELECT};
 use crate::error::{Error, Result};
+use crate::outbox::Lane;
 use crate::params;
 use crate::store::{Db, events};
 
@@ -27,6 +28,14 @@ impl Author {
             Author::Bot => "bot",
             Author::Broadcast => "broadcast",
             Author::System => "system",
+        }
+    }
+    /// Which outbox lane its messages take.
+    fn lane(self) -> Lane {
+        match self {
+            Author::Operator(_) | Author::System => Lane::Live,
+            Author::Bot => Lane::Bot,
+            Author::Broadcast => Lane::Broadcast,
         }
     }
     fn operator_id(self) -> Option<i64> {
@@ -64,8 +73,8 @@ pub fn reply(
     views::message(db, id)
 }
 
-/// Stores an outbound message as `queued` for the outbox, with its event. Serves
-/// operators, bots and broadcasts alike.
+/// Stores an outbound message as `queued` and puts it in the outbox (which wakes after
+/// commit), with its event. Serves operators, bots and broadcasts alike.
 pub fn enqueue(
     db: &mut Db,
     chat_id: i64,
@@ -91,8 +100,8 @@ pub fn enqueue(
     let id = db
         .query_one(
             "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, operator_id, channel_id, \
-             identity_id, text, attachments, buttons, state, next_attempt_at, created_at) \
-             VALUES ($1, $2, 'message', 'out', $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10) RETURNING id",
+             identity_id, text, attachments, buttons, state, created_at) \
+             VALUES ($1, $2, 'message', 'out', $3, $4, $5, $6, $7, $8, $9, 'queued', $10) RETURNING id",
             params![
                 chat_id,
                 chat.opt_i64(2),
@@ -107,6 +116,7 @@ pub fn enqueue(
             ],
         )?
         .i64(0);
+    crate::outbox::queue::message(db, id, chat_id, channel_id, author.lane(), now)?;
     if let (Author::Operator(_), Some(conversation)) = (author, chat.opt_i64(2)) {
         db.exec(
             "UPDATE conversations SET first_reply_at = $1 WHERE id = $2 AND first_reply_at IS NULL",

@@ -4,6 +4,7 @@
 
 pub mod chats;
 pub mod contacts;
+pub mod door;
 pub mod ingest;
 pub mod merge;
 pub mod messages;

@@ -1,89 +1,61 @@
-//! The hook in ingest for the notifications bot: `/start <link code>` links the
-//! operator's chat, and a linked operator's reply to a notification goes to the
-//! customer of that chat. Everything else is ingested as a customer message. Both
-//! are decided in the same transaction as the ingest they replace, so a redelivered
-//! update does nothing twice.
+//! The notifications bot's hook in the ingest door ([`crate::inbox::door`]):
+//! `/start <link code>` links the operator's chat, and a linked operator's reply to a
+//! notification goes to the customer of that chat. Everything else passes on to the
+//! inbox. Decided in the ingest transaction, answers queued in the outbox with it, so a
+//! redelivered update does nothing twice.
 
 use parley_sdk::{Content, Inbound, InboundKind, Receipt};
 
 use super::links::{self, CODE_PREFIX, Linking};
-use crate::app::App;
 use crate::error::Result;
+use crate::inbox::door::{IngestHook, Verdict};
 use crate::inbox::messages::{Author, enqueue};
 use crate::params;
 use crate::store::Db;
 
-enum Outcome {
-    Ingested(Receipt),
-    Linked {
-        name: String,
-    },
-    Refused,
-    /// Nothing to do (a redelivery).
-    Nothing,
-    Relayed(Receipt),
-}
-
 /// What intercepted updates answer: no customer chat or message was made.
 const NO_CHAT: Receipt = Receipt { chat_id: 0, message_id: 0, created: false };
 
-/// Ingests `inbound`, unless it is a link code or a reply to a notification.
-pub async fn ingest(app: &App, inbound: Inbound) -> Result<Receipt> {
-    let code = inbound.start_payload.as_deref().filter(|p| p.starts_with(CODE_PREFIX)).map(str::to_owned);
-    if code.is_none() && inbound.reply_to.is_none() {
-        return app.ingest(inbound).await;
+pub struct Intercept;
+
+impl IngestHook for Intercept {
+    fn name(&self) -> &'static str {
+        "notifications"
     }
-    let now = app.now();
-    let (channel_id, external_id) = (inbound.channel_id, inbound.external_id.clone());
-    let outcome = app.store.write(move |db| decide(db, &inbound, code.as_deref(), now)).await?;
-    let answer = match outcome {
-        Outcome::Ingested(r) => return Ok(r),
-        Outcome::Relayed(r) => {
-            app.kick_outbox();
-            return Ok(r);
+
+    fn before(&self, db: &mut Db, inbound: &Inbound, now: i64) -> Result<Verdict> {
+        if let Some(code) = inbound.start_payload.as_deref().filter(|p| p.starts_with(CODE_PREFIX)) {
+            return link(db, inbound, code, now);
         }
-        Outcome::Nothing => return Ok(NO_CHAT),
-        Outcome::Linked { name } => format!(
-            "Connected: {name}, you will get Parley notifications here. Reply to a notification to answer the customer."
-        ),
-        Outcome::Refused => "This Parley link is unknown, used or expired. Open \"Connect Telegram\" again.".to_owned(),
-    };
-    let app = app.clone();
-    tokio::spawn(async move {
-        if let Err(e) = super::send::text(&app, channel_id, &external_id, answer).await {
-            tracing::warn!(channel.id = channel_id, error = %e, "cannot answer a link code");
-        }
-    });
-    Ok(NO_CHAT)
+        relay(db, inbound, now)
+    }
 }
 
-fn decide(db: &mut Db, inbound: &Inbound, code: Option<&str>, now: i64) -> Result<Outcome> {
-    if let Some(code) = code {
-        return Ok(match links::use_code(db, inbound.channel_id, &inbound.external_id, code, now)? {
-            Linking::Linked { name, .. } => Outcome::Linked { name },
-            Linking::Again => Outcome::Nothing,
-            Linking::Refused => Outcome::Refused,
-        });
-    }
-    if let Some(outcome) = relay(db, inbound, now)? {
-        return Ok(outcome);
-    }
-    crate::inbox::ingest::ingest(db, inbound, now).map(Outcome::Ingested)
+fn link(db: &mut Db, inbound: &Inbound, code: &str, now: i64) -> Result<Verdict> {
+    let answer = match links::use_code(db, inbound.channel_id, &inbound.external_id, code, now)? {
+        Linking::Linked { name, .. } => format!(
+            "Connected: {name}, you will get Parley notifications here. Reply to a notification to answer the customer."
+        ),
+        Linking::Again => return Ok(Verdict::Taken(NO_CHAT)),
+        Linking::Refused => "This Parley link is unknown, used or expired. Open \"Connect Telegram\" again.".to_owned(),
+    };
+    crate::outbox::queue::text(db, inbound.channel_id, &inbound.external_id, &answer, None, now)?;
+    Ok(Verdict::Taken(NO_CHAT))
 }
 
 /// A linked operator's reply to one of their notifications: queued to the customer.
-fn relay(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Option<Outcome>> {
-    let Some(reply_to) = inbound.reply_to.as_deref() else { return Ok(None) };
+fn relay(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Verdict> {
+    let Some(reply_to) = inbound.reply_to.as_deref() else { return Ok(Verdict::Pass) };
     let key = params![inbound.channel_id, inbound.platform_message_id.as_str()];
     if let Some(r) = db.query_opt(
         "SELECT r.message_id, m.chat_id FROM notify_replies r JOIN messages m ON m.id = r.message_id \
          WHERE r.channel_id = $1 AND r.platform_message_id = $2",
         key,
     )? {
-        return Ok(Some(Outcome::Relayed(Receipt { chat_id: r.i64(1), message_id: r.i64(0), created: false })));
+        return Ok(Verdict::Taken(Receipt { chat_id: r.i64(1), message_id: r.i64(0), created: false }));
     }
     if inbound.kind != InboundKind::Message {
-        return Ok(None);
+        return Ok(Verdict::Pass);
     }
     let Some(r) = db.query_opt(
         "SELECT n.chat_id, n.operator_id FROM notifications n JOIN notify_links l \
@@ -92,16 +64,16 @@ fn relay(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Option<Outcome>> {
         params![inbound.channel_id, reply_to, inbound.external_id.as_str()],
     )?
     else {
-        return Ok(None);
+        return Ok(Verdict::Pass);
     };
     let (chat_id, operator_id) = (r.i64(0), r.i64(1));
     let Some(text) = inbound.content.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(Some(Outcome::Nothing));
+        return Ok(Verdict::Taken(NO_CHAT));
     };
     let message_id = enqueue(db, chat_id, None, &Content::text(text), Author::Operator(operator_id), now)?;
     db.exec(
         "INSERT INTO notify_replies (channel_id, platform_message_id, message_id) VALUES ($1, $2, $3)",
         params![inbound.channel_id, inbound.platform_message_id.as_str(), message_id],
     )?;
-    Ok(Some(Outcome::Relayed(Receipt { chat_id, message_id, created: true })))
+    Ok(Verdict::Taken(Receipt { chat_id, message_id, created: true }))
 }

@@ -1,48 +1,46 @@
-//! Consumes committed events and tells operators, in their linked messenger, about
-//! chats assigned or transferred to them and about contacts writing in their chats
-//! while they have no console open. Each (event, operator) is claimed in the database
-//! before sending, so with several nodes exactly one sends it.
+//! The notifier: a durable event consumer ([`crate::consumers`]) that tells operators,
+//! in their linked messenger, about chats assigned or transferred to them and about
+//! contacts writing in their chats while they have no console open. Each notice is a
+//! `notifications` row and an outbox text, written in the transaction that moves the
+//! notifier's position: after a restart it resumes where it stopped, and with several
+//! nodes each event is notified once.
 
 use serde_json::Value as Json;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::links;
-use crate::app::App;
+use crate::consumers::Consumer;
+use crate::distribution::Presence;
 use crate::error::Result;
 use crate::params;
-use crate::store::{EventRow, events};
+use crate::store::{Db, EventRow};
 
-/// Runs until shutdown, from the newest event on.
-pub async fn run(app: App) {
-    let mut live = app.store.subscribe();
-    let mut last = app.store.last_published();
-    loop {
-        let event = tokio::select! {
-            e = live.recv() => e,
-            _ = app.shutdown.cancelled() => return,
-        };
-        match event {
-            Ok(e) if e.id > last => {
-                last = e.id;
-                consider(&app, &e);
+pub struct Notifier {
+    /// This node's consoles: an operator with one open here is not notified of messages.
+    pub presence: Presence,
+}
+
+impl Consumer for Notifier {
+    const NAME: &'static str = "notifier";
+    const KINDS: &'static [&'static str] = &["chat.assigned", "chat.transferred", "message.created"];
+    type Output = usize;
+
+    fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<usize> {
+        let mut sent = 0;
+        for e in events {
+            let Ok(data) = serde_json::from_str::<Json>(&e.data) else {
+                tracing::warn!(event.id = e.id, "an event that is not JSON; not notified");
+                continue;
+            };
+            let notice = match e.kind.as_str() {
+                "chat.transferred" | "chat.assigned" => assigned(e, &data),
+                "message.created" => self.written(db, e, &data, now)?,
+                _ => None,
+            };
+            if let Some(n) = notice {
+                sent += usize::from(queue(db, &n, now)?);
             }
-            Ok(_) => {}
-            Err(RecvError::Lagged(_)) => {
-                // Read what was missed from the table.
-                loop {
-                    let from = last;
-                    let Ok(rows) = app.store.read(move |db| events::after(db, from, 1000)).await else { break };
-                    for e in &rows {
-                        last = e.id;
-                        consider(&app, e);
-                    }
-                    if rows.len() < 1000 {
-                        break;
-                    }
-                }
-            }
-            Err(RecvError::Closed) => return,
         }
+        Ok(sent)
     }
 }
 
@@ -52,27 +50,6 @@ struct Notice {
     operator_id: i64,
     chat_id: i64,
     text: String,
-    /// Not sent when the operator has the console open on any node.
-    unless_in_console: bool,
-}
-
-fn consider(app: &App, e: &EventRow) {
-    let notice = match e.kind.as_str() {
-        "chat.transferred" | "chat.assigned" => assigned(e),
-        // Cheap tests first: most events are not a contact writing in an assigned chat.
-        "message.created" if e.data.contains(r#""direction":"in""#) && !e.data.contains(r#""assignee":null"#) => {
-            written(app, e)
-        }
-        _ => None,
-    };
-    if let Some(n) = notice {
-        let app = app.clone();
-        tokio::spawn(async move {
-            if let Err(err) = deliver(&app, n).await {
-                tracing::warn!(error = %err, "cannot notify an operator");
-            }
-        });
-    }
 }
 
 fn contact_name(chat: &Json) -> String {
@@ -91,8 +68,7 @@ fn summary(message: &Json) -> String {
     }
 }
 
-fn assigned(e: &EventRow) -> Option<Notice> {
-    let data: Json = serde_json::from_str(&e.data).ok()?;
+fn assigned(e: &EventRow, data: &Json) -> Option<Notice> {
     let chat = &data["chat"];
     let operator_id = data["to_operator_id"]
         .as_i64()
@@ -111,59 +87,42 @@ fn assigned(e: &EventRow) -> Option<Notice> {
     }
     text.push_str(&format!("\n\nReply to this message to answer {name}."));
     let chat_id = e.chat_id.or(chat["id"].as_i64())?;
-    Some(Notice { event_id: e.id, operator_id, chat_id, text, unless_in_console: false })
+    Some(Notice { event_id: e.id, operator_id, chat_id, text })
 }
 
-fn written(app: &App, e: &EventRow) -> Option<Notice> {
-    let data: Json = serde_json::from_str(&e.data).ok()?;
-    let (message, chat) = (&data["message"], &data["chat"]);
-    if message["author_kind"] != "contact" {
-        return None;
+impl Notifier {
+    /// A contact wrote in a chat whose assignee has no console open on any node.
+    fn written(&self, db: &mut Db, e: &EventRow, data: &Json, now: i64) -> Result<Option<Notice>> {
+        let (message, chat) = (&data["message"], &data["chat"]);
+        if message["direction"] != "in" || message["author_kind"] != "contact" {
+            return Ok(None);
+        }
+        let (Some(operator_id), Some(chat_id)) = (chat.pointer("/assignee/id").and_then(Json::as_i64), e.chat_id)
+        else {
+            return Ok(None);
+        };
+        if self.presence.connections(operator_id) > 0
+            || crate::distribution::presence::open_elsewhere(db, operator_id, self.presence.node(), now)?
+        {
+            return Ok(None); // they see it in the console
+        }
+        let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));
+        Ok(Some(Notice { event_id: e.id, operator_id, chat_id, text }))
     }
-    let operator_id = chat.pointer("/assignee/id").and_then(Json::as_i64)?;
-    if app.distribution.presence.connections(operator_id) > 0 {
-        return None; // they see it in the console (on another node: checked in `deliver`)
-    }
-    let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));
-    Some(Notice { event_id: e.id, operator_id, chat_id: e.chat_id?, text, unless_in_console: true })
 }
 
-async fn deliver(app: &App, n: Notice) -> Result<()> {
-    let op = n.operator_id;
-    let Some((channel_id, external_id)) = app.store.read(move |db| links::linked(db, op)).await? else {
-        return Ok(());
+/// Records the notice and queues its text to the operator's linked chat; false when the
+/// operator linked nothing or the notice exists already.
+fn queue(db: &mut Db, n: &Notice, now: i64) -> Result<bool> {
+    let Some((channel_id, external_id)) = links::linked(db, n.operator_id)? else { return Ok(false) };
+    let Some(r) = db.query_opt(
+        "INSERT INTO notifications (event_id, operator_id, chat_id, channel_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, operator_id) DO NOTHING RETURNING id",
+        params![n.event_id, n.operator_id, n.chat_id, channel_id, now],
+    )?
+    else {
+        return Ok(false);
     };
-    let (event_id, chat_id, now) = (n.event_id, n.chat_id, app.now());
-    let (unless_in_console, node) = (n.unless_in_console, app.distribution.presence.node().to_owned());
-    let claimed = app
-        .store
-        .write(move |db| -> Result<Option<i64>> {
-            if unless_in_console && crate::distribution::presence::open_elsewhere(db, op, &node, now)? {
-                return Ok(None);
-            }
-            Ok(db
-                .query_opt(
-                    "INSERT INTO notifications (event_id, operator_id, chat_id, channel_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, operator_id) DO NOTHING RETURNING id",
-                    params![event_id, op, chat_id, channel_id, now],
-                )?
-                .map(|r| r.i64(0)))
-        })
-        .await?;
-    let Some(id) = claimed else { return Ok(()) };
-    match super::send::text(app, channel_id, &external_id, n.text).await {
-        Ok(platform_id) => {
-            app.store
-                .write(move |db| {
-                    db.exec("UPDATE notifications SET platform_message_id = $1 WHERE id = $2", params![platform_id, id])
-                })
-                .await?;
-            metrics::counter!("parley_notifications_total", "result" => "sent").increment(1);
-        }
-        Err(why) => {
-            metrics::counter!("parley_notifications_total", "result" => "failed").increment(1);
-            tracing::warn!(operator.id = op, channel.id = channel_id, %why, "notification not delivered");
-        }
-    }
-    Ok(())
+    crate::outbox::queue::text(db, channel_id, &external_id, &n.text, Some(r.i64(0)), now)?;
+    Ok(true)
 }

@@ -41,11 +41,19 @@ pub struct Db<'c> {
     pub(crate) conn: Conn<'c>,
     /// Events appended in the current transaction, published after it commits.
     pub(crate) appended: Vec<EventRow>,
+    /// Workers to wake once the transaction commits.
+    pub(crate) wakes: super::wake::Pending,
 }
 
 impl<'c> Db<'c> {
     pub(crate) fn new(conn: Conn<'c>) -> Self {
-        Self { conn, appended: Vec::new() }
+        Self { conn, appended: Vec::new(), wakes: Default::default() }
+    }
+
+    /// Wakes `worker` after this transaction commits: whoever queues work for it need
+    /// not remember to, and it never looks before the work is visible.
+    pub fn wake(&mut self, worker: super::Wake) {
+        self.wakes.add(worker);
     }
 
     pub fn backend(&self) -> Backend {

@@ -47,6 +47,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_console_presence.sql"),
         include_str!("../../migrations/postgres/0007_console_presence.sql"),
     ),
+    (
+        9,
+        "outbox_jobs",
+        include_str!("../../migrations/sqlite/0009_outbox_jobs.sql"),
+        include_str!("../../migrations/postgres/0009_outbox_jobs.sql"),
+    ),
 ];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {

@@ -13,11 +13,13 @@ mod pg_types;
 mod pool;
 mod search_index;
 mod value;
+mod wake;
 
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;
 pub use value::{Row, Value};
+pub use wake::Wake;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

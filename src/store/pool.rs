@@ -11,7 +11,8 @@ use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::{broadcast, oneshot};
 
 use super::db::{Conn, PgConn};
-use super::{Backend, Db, EventRow, StoreError, events, migrate, search_index};
+use super::wake::{Pending, Wakes};
+use super::{Backend, Db, EventRow, StoreError, Wake, events, migrate, search_index};
 
 /// Most jobs committed together; bounds the latency one batch adds.
 const MAX_BATCH: usize = 512;
@@ -35,6 +36,7 @@ struct Inner {
     readers: Sender<ReadJob>,
     events: broadcast::Sender<Arc<EventRow>>,
     last_published: Arc<AtomicI64>,
+    wakes: Arc<Wakes>,
 }
 
 impl Store {
@@ -52,6 +54,7 @@ impl Store {
         let (writer, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
         let (readers_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
         let last_published = Arc::new(AtomicI64::new(0));
+        let wakes = Arc::new(Wakes::default());
 
         match backend {
             Backend::Sqlite => {
@@ -60,8 +63,9 @@ impl Store {
                 migrate::run(&mut Db::new(Conn::Sqlite(&conn)))?;
                 last_published.store(events::last_id(&mut Db::new(Conn::Sqlite(&conn)))?, Ordering::SeqCst);
                 let publish = Publisher { events: events.clone(), last: last_published.clone() };
+                let w = wakes.clone();
                 spawn("parley-writer", move || {
-                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Sqlite(&conn))), Some(publish));
+                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Sqlite(&conn))), Some(publish), &w);
                 });
                 for i in 0..readers.max(1) {
                     let conn = open_sqlite(&path, true)?;
@@ -79,8 +83,9 @@ impl Store {
                 let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
                 migrate::run(&mut Db::new(Conn::Pg(&mut pg)))?;
                 last_published.store(events::last_id(&mut Db::new(Conn::Pg(&mut pg)))?, Ordering::SeqCst);
+                let w = wakes.clone();
                 spawn("parley-writer", move || {
-                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Pg(&mut pg))), None);
+                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Pg(&mut pg))), None, &w);
                 });
                 for i in 0..readers.max(1) {
                     let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
@@ -96,7 +101,7 @@ impl Store {
                 spawn("parley-listener", move || listen_loop(listener, publish));
             }
         }
-        Ok(Store { inner: Arc::new(Inner { backend, writer, readers: readers_tx, events, last_published }) })
+        Ok(Store { inner: Arc::new(Inner { backend, writer, readers: readers_tx, events, last_published, wakes }) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -111,6 +116,17 @@ impl Store {
     /// The id of the newest event published so far.
     pub fn last_published(&self) -> i64 {
         self.inner.last_published.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when a committed write woke `worker` (see [`Db::wake`]). A wake that came
+    /// while nobody waited is kept for the next wait.
+    pub async fn woken(&self, worker: Wake) {
+        self.inner.wakes.bell(worker).notified().await
+    }
+
+    /// Wakes `worker` now, as a commit would.
+    pub fn wake(&self, worker: Wake) {
+        self.inner.wakes.bell(worker).notify_one();
     }
 
     /// Runs `job` in a write transaction; returns its result once committed.
@@ -170,7 +186,12 @@ impl Publisher {
 
 /// The group-commit loop: take every queued job, run each in a savepoint inside one
 /// transaction, commit once, then answer every caller.
-fn write_loop(rx: Receiver<WriteJob>, mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)), publisher: Option<Publisher>) {
+fn write_loop(
+    rx: Receiver<WriteJob>,
+    mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)),
+    publisher: Option<Publisher>,
+    wakes: &Wakes,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -182,17 +203,21 @@ fn write_loop(rx: Receiver<WriteJob>, mut with_db: impl FnMut(&mut dyn FnMut(&mu
         let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
         let mut failure: Option<String> = None;
         let mut committed = Vec::new();
+        let mut woken = Pending::default();
         with_db(&mut |db: &mut Db| {
             failure = run_batch(db, &mut batch, &mut delivers).err().map(|e| e.to_string());
             if failure.is_some() {
                 let _ = db.batch("ROLLBACK");
                 db.appended.clear();
+                db.wakes = Pending::default();
             }
             committed = std::mem::take(&mut db.appended);
+            woken = std::mem::take(&mut db.wakes);
         });
         if let Some(p) = &publisher {
             p.publish(committed);
         }
+        wakes.ring(woken);
         for deliver in delivers {
             deliver(failure.clone());
         }

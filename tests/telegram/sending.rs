@@ -81,7 +81,6 @@ async fn long_text_buttons_photos_and_documents_are_sent() {
         })
         .await
         .unwrap();
-    app.app().kick_outbox();
     for id in &ids {
         wait_state(&mut events, &json!(id), "sent").await;
     }

@@ -1,0 +1,197 @@
+//! Durable consumers of the event log. A consumer (the distributor, the notifier; bot
+//! flows and broadcasts next) reads committed events in id order from a position
+//! stored per consumer in the `consumers` table, and handles them INSIDE the write
+//! transaction that moves its position on. So:
+//! - after a crash or restart it resumes exactly where it stopped: what it had not
+//!   committed is handled again, what it had is not;
+//! - with several nodes, each event is handled once per consumer: moving the position
+//!   is a conditional update, and the node that loses the race writes nothing.
+//!
+//! Events a consumer does not want are skipped by a read; the position moves past them
+//! in memory, and on disk with the next handled batch or every few seconds.
+//!
+//! Events commit in id order (one writer on SQLite; on PostgreSQL each write transaction
+//! holds the store's lock), so nothing can still appear below the newest id read.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::params;
+use crate::store::{Db, EventRow, Store};
+
+/// Most events handled in one transaction.
+const BATCH: i64 = 500;
+/// How often a consumer that found nothing to handle saves how far it read.
+const SAVE_EVERY_MS: i64 = 5_000;
+/// Polling besides the live feed: a wake-up lost (a lagging feed, another node's
+/// commit) delays by this much at most, and never loses an event.
+const POLL: Duration = Duration::from_secs(1);
+
+/// Something that reacts to committed events.
+pub trait Consumer: Send + Sync + 'static {
+    /// Its name in the `consumers` table.
+    const NAME: &'static str;
+    /// The event kinds it wants; the others only move its position.
+    const KINDS: &'static [&'static str];
+    /// What `handle` learns about one batch (assignments made, say).
+    type Output: Default + Send + 'static;
+
+    /// Handles `events` (of its kinds, oldest first) in the transaction that moves the
+    /// position past them. An `Err` undoes both: the batch comes again.
+    fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<Self::Output>;
+}
+
+/// A consumer with its place in the log, as this node knows it.
+pub struct Reader<C: Consumer> {
+    consumer: Arc<C>,
+    /// The last event id read here; `None` until loaded from the database.
+    read: Option<i64>,
+    /// The last id known to be saved in `consumers`.
+    saved: i64,
+    saved_at: i64,
+}
+
+impl<C: Consumer> Reader<C> {
+    pub fn new(consumer: C) -> Self {
+        Reader { consumer: Arc::new(consumer), read: None, saved: 0, saved_at: 0 }
+    }
+
+    /// Handles everything new, in batches; returns what the batches produced.
+    pub async fn catch_up(&mut self, store: &Store, clock: &Arc<dyn Clock>) -> Result<Vec<C::Output>> {
+        let mut out = Vec::new();
+        loop {
+            let (output, full) = self.step(store, clock).await?;
+            out.extend(output);
+            if !full {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One batch: reads what is new (a read, no transaction when nothing is wanted),
+    /// handles the wanted events with the move of the position. Returns whether more
+    /// may be waiting.
+    async fn step(&mut self, store: &Store, clock: &Arc<dyn Clock>) -> Result<(Option<C::Output>, bool)> {
+        let from = match self.read {
+            Some(p) => p,
+            None => {
+                let p = store.write(|db| load(db, C::NAME)).await?;
+                self.saved = p;
+                self.read = Some(p);
+                p
+            }
+        };
+        let (upto, events) = store.read(move |db| pending(db, from, C::KINDS)).await?;
+        let full = events.len() as i64 == BATCH;
+        // A full batch ends at its last event; the rest is read next.
+        let upto = if full { events.last().map_or(upto, |e| e.id) } else { upto };
+        if events.is_empty() {
+            self.read = Some(upto);
+            self.save_now_and_then(store, clock, upto).await?;
+            return Ok((None, false));
+        }
+        let (consumer, now, first) = (self.consumer.clone(), clock.now_ms(), events[0].id);
+        let handled = store
+            .write(move |db| -> Result<Option<C::Output>> {
+                // Only if nobody (another node, an earlier run) has moved past `first`.
+                let moved = db.exec(
+                    "UPDATE consumers SET position = $1, updated_at = $2 WHERE name = $3 AND position < $4",
+                    params![upto, now, C::NAME, first],
+                )?;
+                if moved == 0 {
+                    return Ok(None);
+                }
+                consumer.handle(db, &events, now).map(Some)
+            })
+            .await?;
+        match handled {
+            Some(output) => {
+                self.read = Some(upto);
+                self.saved = upto;
+                self.saved_at = now;
+                Ok((Some(output), full))
+            }
+            None => {
+                // Someone else handled it: start again from where the table says.
+                self.read = None;
+                Ok((None, true))
+            }
+        }
+    }
+
+    async fn save_now_and_then(&mut self, store: &Store, clock: &Arc<dyn Clock>, upto: i64) -> Result<()> {
+        let now = clock.now_ms();
+        if upto <= self.saved || now - self.saved_at < SAVE_EVERY_MS {
+            return Ok(());
+        }
+        store
+            .write(move |db| {
+                db.exec(
+                    "UPDATE consumers SET position = $1, updated_at = $2 WHERE name = $3 AND position < $1",
+                    params![upto, now, C::NAME],
+                )
+            })
+            .await?;
+        self.saved = upto;
+        self.saved_at = now;
+        Ok(())
+    }
+}
+
+/// Runs `reader` until shutdown: on every committed event and every [`POLL`].
+pub async fn run<C: Consumer>(mut reader: Reader<C>, store: Store, clock: Arc<dyn Clock>, shutdown: CancellationToken) {
+    let mut live = store.subscribe();
+    loop {
+        if let Err(e) = reader.catch_up(&store, &clock).await {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            tracing::warn!(consumer = C::NAME, error = %e, "event consumer failed; it will try again");
+        }
+        tokio::select! {
+            e = live.recv() => if let Err(RecvError::Closed) = e { return },
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        // One catch-up covers whatever else arrived meanwhile.
+        while let Ok(_) | Err(TryRecvError::Lagged(_)) = live.try_recv() {}
+    }
+}
+
+/// The stored position of `name`, created at the log's start for a new consumer.
+fn load(db: &mut Db, name: &str) -> Result<i64> {
+    if let Some(r) = db.query_opt("SELECT position FROM consumers WHERE name = $1", params![name])? {
+        return Ok(r.i64(0));
+    }
+    db.exec(
+        "INSERT INTO consumers (name, position, updated_at) VALUES ($1, 0, 0) ON CONFLICT (name) DO NOTHING",
+        params![name],
+    )?;
+    Ok(db.query_one("SELECT position FROM consumers WHERE name = $1", params![name])?.i64(0))
+}
+
+/// The newest event id, and the events of `kinds` after `after` up to it (at most [`BATCH`]).
+fn pending(db: &mut Db, after: i64, kinds: &[&str]) -> Result<(i64, Vec<EventRow>)> {
+    let newest = crate::store::events::last_id(db)?;
+    if newest <= after {
+        return Ok((after, Vec::new()));
+    }
+    let list = kinds.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
+    let rows = db.query(
+        &format!(
+            "SELECT id, kind, chat_id, data, created_at FROM events WHERE id > $1 AND id <= $2 \
+             AND kind IN ({list}) ORDER BY id LIMIT $3"
+        ),
+        params![after, newest, BATCH],
+    )?;
+    let events = rows
+        .into_iter()
+        .map(|r| EventRow { id: r.i64(0), kind: r.str(1), chat_id: r.opt_i64(2), data: r.str(3), at_ms: r.i64(4) })
+        .collect();
+    Ok((newest, events))
+}

@@ -1,0 +1,142 @@
+//! Claiming sends: the heads of their queues that are due, not parked, on a channel
+//! that is not paused, live lane first. A claim is a lease: the row stays in the
+//! outbox (so the rest of its queue keeps waiting) and another node takes it only
+//! after the lease has run out.
+
+use parley_sdk::{Content, Outbound};
+
+use super::queue::Lane;
+use crate::error::Result;
+use crate::params;
+use crate::store::{Backend, Db, Row};
+
+/// How long a claimed send is reserved for the node that claimed it. Longer than the
+/// longest send ([`crate::config::Outbox::send_timeout_ms`] is capped below it), so two
+/// nodes never send the same row; a node that dies mid-send leaves it for this long.
+pub const LEASE_MS: i64 = 120_000;
+
+/// One claimed send.
+#[derive(Debug)]
+pub struct Send {
+    pub id: i64,
+    pub queue: String,
+    pub lane: Lane,
+    pub channel_id: i64,
+    pub attempts: i64,
+    pub what: What,
+    pub outbound: Outbound,
+}
+
+#[derive(Debug)]
+pub enum What {
+    /// A customer chat's message; the identity is marked unreachable on a permanent refusal.
+    Message { message_id: i64, chat_id: i64, identity_id: i64, unreachable: Option<String> },
+    /// A text to a linked messenger chat.
+    Text { notification_id: Option<i64> },
+}
+
+const SELECT: &str = "SELECT o.id, o.queue, o.lane, o.channel_id, o.attempts, o.parts_sent, o.message_id, \
+    o.notification_id, o.recipient, o.text, o.created_at, m.chat_id, m.identity_id, i.external_id, \
+    i.unreachable_reason, m.text, m.attachments, m.buttons, m.author_kind, op.name, m.created_at \
+    FROM outbox o LEFT JOIN messages m ON m.id = o.message_id LEFT JOIN identities i ON i.id = m.identity_id \
+    LEFT JOIN operators op ON op.id = m.operator_id";
+
+/// Claims up to `live` sends of the live lane and up to `bulk` of the others (and never
+/// more than `live` in all), leasing them until `now` + [`LEASE_MS`].
+pub fn claim(db: &mut Db, now: i64, live: usize, bulk: usize) -> Result<Vec<Send>> {
+    let mut rows = due(db, "o.lane = 0", now, live)?;
+    let bulk = bulk.min(live.saturating_sub(rows.len()));
+    if bulk > 0 {
+        rows.extend(due(db, "o.lane > 0", now, bulk)?);
+    }
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.i64(0).to_string()).collect();
+    db.exec(&format!("UPDATE outbox SET lease_until = $1 WHERE id IN ({})", ids.join(",")), params![now + LEASE_MS])?;
+    rows.iter().map(send).collect()
+}
+
+fn due(db: &mut Db, lanes: &str, now: i64, limit: usize) -> Result<Vec<Row>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let lock = if db.backend() == Backend::Postgres { " FOR UPDATE OF o SKIP LOCKED" } else { "" };
+    Ok(db.query(
+        &format!(
+            "{SELECT} WHERE o.head = 1 AND {lanes} AND o.parked = 0 AND o.due_at <= $1 AND o.lease_until <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM channel_pauses p WHERE p.channel_id = o.channel_id AND p.until > $1) \
+             ORDER BY o.lane, o.id LIMIT $2{lock}"
+        ),
+        params![now, limit as i64],
+    )?)
+}
+
+fn send(r: &Row) -> Result<Send> {
+    let parts_sent = u32::try_from(r.i64(5)).unwrap_or(0);
+    let (what, outbound) = match r.opt_i64(6) {
+        Some(message_id) => {
+            let content = Content {
+                text: r.opt_str(15),
+                attachments: r.json::<Option<_>>(16)?.unwrap_or_default(),
+                buttons: r.json::<Option<_>>(17)?.unwrap_or_default(),
+                ..Content::default()
+            };
+            let what =
+                What::Message { message_id, chat_id: r.i64(11), identity_id: r.i64(12), unreachable: r.opt_str(14) };
+            let outbound = Outbound {
+                message_id,
+                chat_id: r.i64(11),
+                external_id: r.str(13),
+                content,
+                author_kind: r.str(18),
+                author_name: r.opt_str(19),
+                created_at: crate::clock::rfc3339(r.i64(20)),
+                parts_sent,
+            };
+            (what, outbound)
+        }
+        None => {
+            let outbound = Outbound {
+                message_id: 0,
+                chat_id: 0,
+                external_id: r.str(8),
+                content: Content::text(r.str(9)),
+                author_kind: "system".into(),
+                author_name: None,
+                created_at: crate::clock::rfc3339(r.i64(10)),
+                parts_sent,
+            };
+            (What::Text { notification_id: r.opt_i64(7) }, outbound)
+        }
+    };
+    Ok(Send {
+        id: r.i64(0),
+        queue: r.str(1),
+        lane: Lane::from_i64(r.i64(2)),
+        channel_id: r.i64(3),
+        attempts: r.i64(4),
+        what,
+        outbound,
+    })
+}
+
+/// When the next claim could find something: the earliest head that is due later, or
+/// whose lease or channel pause ends later. `None` when nothing waits on time.
+pub fn next_due(db: &mut Db) -> Result<Option<i64>> {
+    Ok(db
+        .query_one(
+            "SELECT MIN(CASE WHEN p.until > o.due_at AND p.until > o.lease_until THEN p.until \
+             WHEN o.lease_until > o.due_at THEN o.lease_until ELSE o.due_at END) \
+             FROM outbox o LEFT JOIN channel_pauses p ON p.channel_id = o.channel_id \
+             WHERE o.head = 1 AND o.parked = 0",
+            &[],
+        )?
+        .opt_i64(0))
+}
+
+/// A restart of the only node (SQLite): what it had claimed can go again now. The
+/// schedule (`due_at`: backoff, retry-after) is kept.
+pub fn release_leases(db: &mut Db) -> Result<u64> {
+    Ok(db.exec("UPDATE outbox SET lease_until = 0 WHERE lease_until > 0", &[])?)
+}
