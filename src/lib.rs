@@ -42,11 +42,14 @@ pub use config::Config;
 /// How to start: the clock (tests pass a [`ManualClock`]).
 pub struct Options {
     pub clock: Arc<dyn Clock>,
+    /// Whether the event consumers (the distributor's loop, the notifier) run. Tests
+    /// turn them off to stop an app between an event and its handling.
+    pub consumers: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { clock: Arc::new(SystemClock) }
+        Self { clock: Arc::new(SystemClock), consumers: true }
     }
 }
 
@@ -88,9 +91,11 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
 
     tokio::spawn(outbox::run(app.clone()));
     tokio::spawn(app.clone().watch_presence());
-    tokio::spawn(distribution::run(app.clone()));
-    let notifier = consumers::Reader::new(notify::Notifier { presence: app.distribution.presence.clone() });
-    tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
+    if options.consumers {
+        tokio::spawn(distribution::run(app.clone()));
+        let notifier = consumers::Reader::new(notify::Notifier { presence: app.distribution.presence.clone() });
+        tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
+    }
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));
     app.runners.start_all(&app).await?;
     let addr = listener.local_addr()?;

@@ -398,7 +398,7 @@ async fn concurrent_openings_on_two_nodes_give_each_chat_exactly_one_assignee() 
     let mut config = app.config.clone();
     config.listen = "127.0.0.1:0".into();
     let listener = tokio::net::TcpListener::bind(&config.listen).await.unwrap();
-    let options = parley::Options { clock: Arc::new(clock(&app).clone()) };
+    let options = parley::Options { clock: Arc::new(clock(&app).clone()), ..Default::default() };
     let node2 = parley::launch(config, listener, options).await.unwrap();
     let bases = [app.base.clone(), format!("http://{}", node2.addr)];
 

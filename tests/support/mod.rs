@@ -62,7 +62,19 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.database.readers = 2;
     config.listen = "127.0.0.1:0".into();
     configure(&mut config);
-    start(config, dir, None).await
+    start(config, dir, None, true).await
+}
+
+/// An app whose event consumers (the distributor's loop, the notifier) do not run:
+/// events it commits wait for the next start.
+pub async fn spawn_app_without_consumers(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = Config::default();
+    config.database.url = database_url(dir.path());
+    config.database.readers = 2;
+    config.listen = "127.0.0.1:0".into();
+    configure(&mut config);
+    start(config, dir, None, false).await
 }
 
 /// An app whose clock moves only when the test says so.
@@ -74,14 +86,14 @@ pub async fn spawn_app_clocked(configure: impl FnOnce(&mut Config)) -> TestApp {
     config.listen = "127.0.0.1:0".into();
     configure(&mut config);
     let clock = ManualClock::new(parley::clock::system_now_ms());
-    start(config, dir, Some(clock)).await
+    start(config, dir, Some(clock), true).await
 }
 
-async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<ManualClock>) -> TestApp {
+async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<ManualClock>, consumers: bool) -> TestApp {
     let listener = tokio::net::TcpListener::bind(&config.listen).await.expect("bind");
     let options = match &clock {
-        Some(c) => Options { clock: Arc::new(c.clone()) },
-        None => Options::default(),
+        Some(c) => Options { clock: Arc::new(c.clone()), consumers },
+        None => Options { consumers, ..Options::default() },
     };
     let launched = parley::launch(config.clone(), listener, options).await.expect("launch");
     TestApp {
@@ -108,7 +120,7 @@ impl TestApp {
         tokio::time::sleep(Duration::from_millis(50)).await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".into();
-        start(config, self._dir.clone(), self.clock.clone()).await
+        start(config, self._dir.clone(), self.clock.clone(), true).await
     }
 
     pub fn anonymous(&self) -> Session {

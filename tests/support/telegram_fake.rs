@@ -39,6 +39,8 @@ pub enum Failure {
     ServerError,
     /// Answers normally after this long.
     Slow(Duration),
+    /// Answers normally: spaces the failures of a script.
+    Succeed,
 }
 
 #[derive(Default)]
@@ -55,6 +57,8 @@ struct St {
     ok_counts: HashMap<String, usize>,
     /// Off for load tests: only counts are kept.
     quiet: bool,
+    /// Calls per method that arrived, answered yet or not (a hanging call counts).
+    started: HashMap<String, usize>,
     recent_sends: HashMap<String, VecDeque<Instant>>,
     throttled: usize,
 }
@@ -190,6 +194,22 @@ impl FakeTelegram {
     /// Successful calls of `method` so far, recorded or not.
     pub fn ok_count(&self, method: &str) -> usize {
         self.inner.st.lock().unwrap().ok_counts.get(&method.to_lowercase()).copied().unwrap_or(0)
+    }
+
+    /// Waits until `n` calls of `method` have arrived, answered or still hanging.
+    pub async fn wait_started(&self, method: &str, n: usize) {
+        let m = method.to_lowercase();
+        tokio::time::timeout(super::PATIENCE, async {
+            loop {
+                let changed = self.inner.changed.notified();
+                if self.inner.st.lock().unwrap().started.get(&m).copied().unwrap_or(0) >= n {
+                    return;
+                }
+                changed.await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{n} calls of {method} never arrived"));
     }
 
     /// Waits until `n` calls of `method` succeeded, recorded or not.
@@ -367,6 +387,8 @@ async fn method(
     let token = bot.strip_prefix("bot").unwrap_or("").to_owned();
     let method = method.to_lowercase();
     let params = params(&headers, &body);
+    *inner.st.lock().unwrap().started.entry(method.clone()).or_default() += 1;
+    inner.changed.notify_waiters();
     let (status, res) = answer(&inner, &token, &method, &params).await;
     let message_id =
         if status == 200 && method.starts_with("send") { Some(inner.st.lock().unwrap().next_message) } else { None };
@@ -395,7 +417,7 @@ async fn answer(inner: &Inner, token: &str, method: &str, p: &Value) -> (u16, Re
         Some(Failure::ChatNotFound) => return (400, error(400, "Bad Request: chat not found", None)),
         Some(Failure::ServerError) => return (500, error(500, "Internal Server Error", None)),
         Some(Failure::Slow(d)) => tokio::time::sleep(d).await,
-        None => {}
+        Some(Failure::Succeed) | None => {}
     }
     let me = json!({"id": bot, "is_bot": true, "first_name": "Parley Test", "username": bot_username(token)});
     match method {

@@ -366,4 +366,5 @@ async fn wait_state(events: &mut crate::support::client::EventStream, message_id
 }
 
 mod notifications;
+mod ordering;
 mod sending;
