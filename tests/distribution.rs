@@ -344,6 +344,58 @@ async fn an_unanswered_chat_moves_to_the_next_online_operator_with_a_note() {
     assert_eq!(assignee(&admin, other).await, Some(pavel.id));
 }
 
+/// The answer timeout is a durable job: it outlives a restart of the app.
+#[tokio::test]
+async fn an_answer_timeout_survives_a_restart() {
+    let app = spawn_app_clocked(|c| {
+        c.distribution.answer_timeout_seconds = 60;
+        c.distribution.offline_grace_seconds = 0;
+    })
+    .await;
+    let admin = app.admin().await;
+    let olga = app.operator(&admin, "Olga").await;
+    app.operator(&admin, "Pavel").await;
+    let fake = FakeReceiver::start().await;
+    let channel = app.webhook_channel(&admin, &fake).await;
+    set_status(&olga, "online").await;
+    let chat = open(&channel, "ann").await;
+    pass(&app).await;
+    assert_eq!(assignee(&admin, chat).await, Some(olga.id));
+    assert_eq!(jobs(&app).await, vec![("answer_timeout".to_owned(), format!("answer_timeout/{chat}"))]);
+
+    clock(&app).advance(30_000);
+    let app = app.restart().await;
+    let admin = app.login("admin@example.com", "correct horse").await;
+    let pavel = app.login("pavel@example.com", "operator pass").await;
+    set_status(&pavel, "online").await;
+    // Half the timeout has passed: nothing moves yet.
+    pass(&app).await;
+    assert_eq!(assignee(&admin, chat).await, Some(olga.id));
+    // The rest passes after the restart: the job, kept in the database, moves the chat.
+    clock(&app).advance(31_000);
+    pass(&app).await;
+    assert_eq!(assignee(&admin, chat).await, Some(pavel.id));
+    let (_, history) = admin.get(&format!("/api/v1/chats/{chat}/messages")).await;
+    let notes: Vec<&Value> =
+        history["messages"].as_array().unwrap().iter().filter(|m| m["author_kind"] == "system").collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["text"], "Olga did not answer within 1 min; the chat went to Pavel.");
+    // Pavel's own watch replaced Olga's.
+    assert_eq!(jobs(&app).await.len(), 1);
+}
+
+/// (kind, key) of the durable jobs.
+async fn jobs(app: &TestApp) -> Vec<(String, String)> {
+    app.app()
+        .store
+        .read(|db| -> parley::error::Result<Vec<(String, String)>> {
+            let rows = db.query("SELECT kind, key FROM jobs", &[])?;
+            Ok(rows.iter().map(|r| (r.str(0), r.str(1))).collect())
+        })
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn distribution_can_be_switched_off_per_channel() {
     let app = spawn_app_clocked(|c| c.distribution.offline_grace_seconds = 0).await;

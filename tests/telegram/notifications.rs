@@ -1,6 +1,7 @@
 //! Operator notifications through Telegram: linking, notifying, replying.
 
 use super::*;
+use crate::support::spawn_app_without_consumers;
 
 const NOTIFY_TOKEN: &str = "777:notify-bot-token";
 
@@ -201,4 +202,53 @@ async fn a_console_open_on_another_node_holds_message_notifications_back() {
             .any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("are you there?")))
     })
     .await;
+    // Both nodes consume every event, yet each notice went out once: a third notice,
+    // queued after any duplicate would have been in Bob's chat, proves nothing more came.
+    transfer("third").await;
+    let count = |needle: &str| {
+        fake.all_calls("sendMessage")
+            .iter()
+            .filter(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains(needle)))
+            .count()
+    };
+    assert_eq!((count("Comment: first"), count("Comment: second"), count("Alice: are you there?")), (1, 1, 1));
+    node2.shutdown().await;
+}
+
+/// The notifier is a durable consumer: an event committed while it was not running (the
+/// app stopped between the event and its handling) is notified after the restart, once.
+#[tokio::test]
+async fn an_event_committed_before_a_stop_is_notified_once_after_the_restart() {
+    let app = spawn_app_without_consumers(|_| {}).await;
+    let admin = app.admin().await;
+    let bob = app.operator(&admin, "Bob Operator").await;
+    let fake = FakeTelegram::start().await;
+    let customers = channel(&admin, &fake, TOKEN, "webhook", json!({})).await;
+    channel(&admin, &fake, NOTIFY_TOKEN, "polling", json!({"notify_operators": true})).await;
+    link_telegram(&bob, &fake, NOTIFY_TOKEN, 9001).await;
+    let chat_id = customer_chat(&app, &admin, &fake, customers).await;
+    let transfer = |admin: Session, comment: &'static str| async move {
+        let (status, _) = admin
+            .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": comment}))
+            .await;
+        assert_eq!(status, 200);
+    };
+    transfer(admin.clone(), "before the stop").await;
+    let noticed = |c: &Call, needle: &str| {
+        c.token == NOTIFY_TOKEN && c.params["text"].as_str().is_some_and(|t| t.contains(needle))
+    };
+
+    // The app stops with the transfer committed and not yet notified.
+    let app = app.restart().await;
+    fake.wait_until("the notice of the transfer before the stop", |c| c.iter().any(|c| noticed(c, "before the stop")))
+        .await;
+
+    // Another restart does not notify it again: the notice of a later transfer, queued
+    // after any repeat in Bob's chat, arrives alone.
+    let app = app.restart().await;
+    let admin = app.login("admin@example.com", "correct horse").await;
+    transfer(admin, "after the second start").await;
+    fake.wait_until("the later notice", |c| c.iter().any(|c| noticed(c, "after the second start"))).await;
+    let before = fake.all_calls("sendMessage").iter().filter(|c| noticed(c, "before the stop")).count();
+    assert_eq!(before, 1, "the transfer before the stop was notified {before} times");
 }
