@@ -59,6 +59,8 @@ struct St {
     quiet: bool,
     /// Calls per method that arrived, answered yet or not (a hanging call counts).
     started: HashMap<String, usize>,
+    /// Texts to watch for (benchmarks): when each was first sent, also when quiet.
+    watched: HashMap<String, Option<Instant>>,
     recent_sends: HashMap<String, VecDeque<Instant>>,
     throttled: usize,
 }
@@ -194,6 +196,16 @@ impl FakeTelegram {
     /// Successful calls of `method` so far, recorded or not.
     pub fn ok_count(&self, method: &str) -> usize {
         self.inner.st.lock().unwrap().ok_counts.get(&method.to_lowercase()).copied().unwrap_or(0)
+    }
+
+    /// Starts watching for a sent message with exactly this text.
+    pub fn watch_text(&self, text: &str) {
+        self.inner.st.lock().unwrap().watched.insert(text.to_owned(), None);
+    }
+
+    /// When a watched text was first sent successfully.
+    pub fn text_seen_at(&self, text: &str) -> Option<Instant> {
+        self.inner.st.lock().unwrap().watched.get(text).copied().flatten()
     }
 
     /// Waits until `n` calls of `method` have arrived, answered or still hanging.
@@ -396,6 +408,9 @@ async fn method(
         let mut st = inner.st.lock().unwrap();
         if status == 200 {
             *st.ok_counts.entry(method.clone()).or_default() += 1;
+            if let Some(seen @ None) = params["text"].as_str().and_then(|t| st.watched.get_mut(t)) {
+                *seen = Some(Instant::now());
+            }
         }
         if !st.quiet {
             st.calls.push(Call { token, method, params, status, message_id });

@@ -105,6 +105,15 @@ pub struct Outbound {
     pub parts_sent: u32,
 }
 
+impl Outbound {
+    /// Bots' and broadcasts' traffic. A connector that queues sends of its own (a pacer
+    /// under a platform's rate limit) lets everything else go first, as the hub's outbox
+    /// does: an operator's reply never waits behind a broadcast.
+    pub fn is_bulk(&self) -> bool {
+        matches!(self.author_kind.as_str(), "bot" | "broadcast")
+    }
+}
+
 /// What the platform answered to a successful send.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Sent {

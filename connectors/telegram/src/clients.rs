@@ -21,14 +21,22 @@ pub struct Client {
 /// Spreads a bot's sends evenly, a little under Telegram's 30 messages/s: `Throttle`
 /// alone lets 30 go at once each second, and a burst that arrives late at Telegram
 /// meets the next one and gets a 429.
+///
+/// Bots' and broadcasts' sends queue for their turn one at a time behind a gate of
+/// their own, so at most one of them is ever ahead of an operator's reply.
 pub struct Pacer {
     next: tokio::sync::Mutex<tokio::time::Instant>,
+    bulk: tokio::sync::Mutex<()>,
     interval: std::time::Duration,
 }
 
 impl Pacer {
     pub fn new(interval: std::time::Duration) -> Pacer {
-        Pacer { next: tokio::sync::Mutex::new(tokio::time::Instant::now()), interval }
+        Pacer {
+            next: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            bulk: tokio::sync::Mutex::new(()),
+            interval,
+        }
     }
 
     /// Waits for this send's turn. Turns follow an even timeline, `interval` apart: a wake
@@ -36,7 +44,8 @@ impl Pacer {
     /// turn back, which cost 5 % of the rate. A send later than a whole interval (nothing
     /// to send for a while) starts a new timeline from now, so idle time never adds up to
     /// a burst.
-    pub async fn turn(&self) {
+    pub async fn turn(&self, bulk: bool) {
+        let _gate = if bulk { Some(self.bulk.lock().await) } else { None };
         let mut next = self.next.lock().await;
         tokio::time::sleep_until(*next).await;
         let now = tokio::time::Instant::now();
@@ -105,18 +114,44 @@ mod tests {
     async fn late_wakes_keep_the_timeline_and_idle_time_makes_no_burst() {
         let pacer = Pacer::new(GAP);
         let start = Instant::now();
-        pacer.turn().await;
+        pacer.turn(false).await;
         // This send is woken 3 ms late: the next turn is still on the timeline.
         advance(GAP + Duration::from_millis(3)).await;
-        pacer.turn().await;
-        pacer.turn().await;
+        pacer.turn(false).await;
+        pacer.turn(false).await;
         assert_eq!(Instant::now() - start, GAP * 2);
         // Nothing to send for a second: the next turn is one gap after the late one,
         // not a run of turns catching up.
         advance(Duration::from_secs(1)).await;
-        pacer.turn().await;
+        pacer.turn(false).await;
         let resumed = Instant::now();
-        pacer.turn().await;
+        pacer.turn(false).await;
         assert_eq!(Instant::now() - resumed, GAP);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_live_send_waits_behind_at_most_one_bulk_send() {
+        let pacer = std::sync::Arc::new(Pacer::new(GAP));
+        let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (pacer, order) = (pacer.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                pacer.turn(true).await;
+                order.lock().unwrap().push(format!("bulk {i}"));
+            }));
+        }
+        // The twenty bulk sends are queued; a live one arrives a little later.
+        tokio::time::sleep(GAP / 2).await;
+        let started = Instant::now();
+        pacer.turn(false).await;
+        order.lock().unwrap().push("live".into());
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let live = order.iter().position(|s| s == "live").unwrap();
+        assert!(live <= 2, "the live send went {live}th: {order:?}");
+        assert!(Instant::now() - started >= GAP * 18, "bulk sends kept their pace");
     }
 }

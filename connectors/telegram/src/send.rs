@@ -137,7 +137,7 @@ where
                 req = req.reply_markup(m);
             }
             if let Some(p) = pacer {
-                p.turn().await;
+                p.turn(out.is_bulk()).await;
             }
             took(req.send().await.map_err(|e| failed(part, e))?, &mut part);
         }
@@ -150,7 +150,7 @@ where
         }
         let reply_markup = if i + 1 == count { markup.take() } else { None };
         if let Some(p) = pacer {
-            p.turn().await;
+            p.turn(out.is_bulk()).await;
         }
         let sent = if is_photo(a) {
             let mut req = bot.send_photo(chat_id, file);
