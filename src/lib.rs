@@ -3,13 +3,13 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod channel_cache;
 pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod distribution;
 pub mod error;
 pub mod http;
+pub mod hub;
 pub mod inbox;
 pub mod locks;
 pub mod metrics;
@@ -88,7 +88,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     tokio::spawn(app.clone().watch_presence());
     tokio::spawn(distribution::run(app.clone()));
     tokio::spawn(notify::notifier::run(app.clone()));
-    app.runners.start_all(&app).await?;
+    channels::lifecycle::start_all(&hub::channel_parts(&app)).await?;
     let addr = listener.local_addr()?;
     let router = http::router(app.clone());
     let shutdown = app.shutdown.clone();
