@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 use super::Viewer;
 use super::views::{self, CHAT_SELECT};
 use crate::distribution::Reason;
-use crate::error::{Error, Result, not_found};
+use crate::error::{Error, Result};
 use crate::params;
 use crate::store::{Db, Value, events};
 
@@ -104,13 +104,7 @@ fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
 }
 
 /// The chat as the viewer may see it.
-pub fn get(db: &mut Db, viewer: &Viewer, chat_id: i64) -> Result<Json> {
-    let chat = views::chat(db, chat_id)?;
-    if chat["status"] == "merged" || !viewer.may_see(chat["assignee"]["id"].as_i64()) {
-        return Err(not_found("chat", chat_id));
-    }
-    Ok(chat)
-}
+pub use super::access::chat as get;
 
 fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Json> {
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;

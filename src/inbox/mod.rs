@@ -2,6 +2,7 @@
 //! merge and search. Plain functions over a [`Db`](crate::store::Db); they know
 //! nothing of HTTP.
 
+pub mod access;
 pub mod chats;
 pub mod contacts;
 pub mod ingest;
