@@ -3,8 +3,10 @@
 //! nothing of HTTP.
 
 pub mod access;
+pub mod assignments;
 pub mod chats;
 pub mod contacts;
+pub mod figures;
 pub mod ingest;
 pub mod merge;
 pub mod messages;

@@ -1,5 +1,6 @@
-//! The record of every change of a chat's assignee, and the watch on chats the
-//! distributor handed out until their assignee answers.
+//! Assignments: the record of every change of a chat's assignee (a transfer by hand,
+//! or a hand-out by the distributor), and the watch on chats handed out until their
+//! assignee answers. In the inbox, so that a transfer need not know the distributor.
 
 use serde::Serialize;
 
