@@ -24,10 +24,10 @@ pub(crate) enum Access {
     Read,
 }
 
-/// An open connection, whichever the backend.
+/// An open connection, whichever the backend. A PostgreSQL client is large and boxed.
 pub(crate) enum Connection {
     Sqlite(rusqlite::Connection),
-    Pg(PgConn),
+    Pg(Box<PgConn>),
 }
 
 impl Connection {
@@ -42,7 +42,7 @@ impl Connection {
     /// The PostgreSQL client, for what only PostgreSQL has (LISTEN, advisory locks).
     pub fn into_pg(self) -> Option<PgConn> {
         match self {
-            Connection::Pg(c) => Some(c),
+            Connection::Pg(c) => Some(*c),
             Connection::Sqlite(_) => None,
         }
     }
@@ -73,7 +73,7 @@ impl Target {
     pub fn open(&self, access: Access) -> Result<Connection, StoreError> {
         match self {
             Target::Sqlite { path } => open_sqlite(path, access == Access::Read).map(Connection::Sqlite),
-            Target::Postgres(config) => Ok(Connection::Pg(PgConn::new(config.connect(postgres::NoTls)?))),
+            Target::Postgres(config) => Ok(Connection::Pg(Box::new(PgConn::new(config.connect(postgres::NoTls)?)))),
         }
     }
 }
