@@ -119,6 +119,11 @@ impl Store {
         rx.await.map_err(|_| E::from(StoreError::Closed))?
     }
 
+    /// Whether a reader connection answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|db| db.query_one("SELECT 1", &[]).map(drop)).await
+    }
+
     /// Runs `job` on a reader connection.
     pub async fn read<T, E>(&self, job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
