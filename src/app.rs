@@ -1,10 +1,9 @@
-//! The application's shared state, and the hub as connectors see it.
+//! The application's shared state.
 
 use std::ops::Deref;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use parley_sdk::{HubError, Inbound, Receipt};
+use parley_sdk::{Inbound, Receipt};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
@@ -25,7 +24,7 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub connectors: Connectors,
     /// Channels as the webhook path reads them.
-    pub channel_cache: crate::channel_cache::ChannelCache,
+    pub channel_cache: crate::channels::cache::ChannelCache,
     pub login_limiter: LoginLimiter,
     /// The ingest door's hooks, in the order they decide.
     pub ingest_hooks: crate::inbox::door::Hooks,
@@ -98,11 +97,6 @@ impl App {
         Ok(receipt)
     }
 
-    /// The hub handle given to connectors.
-    pub fn hub(&self) -> Arc<dyn parley_sdk::Hub> {
-        Arc::new(HubHandle(self.clone()))
-    }
-
     /// Keeps [`Inner::online`] true while any operator is Online, on this node or another.
     pub async fn watch_presence(self) {
         let mut events = self.store.subscribe();
@@ -122,29 +116,5 @@ impl App {
                 }
             }
         }
-    }
-}
-
-struct HubHandle(App);
-
-#[async_trait]
-impl parley_sdk::Hub for HubHandle {
-    async fn ingest(&self, inbound: Inbound) -> Result<Receipt, HubError> {
-        self.0.ingest(inbound).await.map_err(|e| match e {
-            Error::Invalid(m) | Error::NotFound(m) => HubError::Rejected(m),
-            other => HubError::Unavailable(other.to_string()),
-        })
-    }
-
-    fn webhook_url(&self, channel_id: i64) -> String {
-        format!("{}/hooks/{channel_id}", self.0.config.public_url())
-    }
-
-    fn file_url(&self, channel_id: i64, file_id: &str) -> Option<String> {
-        Some(format!("/api/v1/channels/{channel_id}/files/{file_id}"))
-    }
-
-    async fn try_lock(&self, name: &str) -> Result<Option<parley_sdk::LockGuard>, HubError> {
-        crate::locks::try_lock(&self.0, name).await
     }
 }

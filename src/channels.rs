@@ -1,5 +1,9 @@
 //! Channels: the configured connections to platforms, and the registry of connectors
-//! that serve each kind.
+//! that serve each kind. Their life through the API is in `lifecycle`, the copy the
+//! webhook path reads in `cache`.
+
+pub mod cache;
+pub mod lifecycle;
 
 use std::collections::HashMap;
 use std::sync::Arc;

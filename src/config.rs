@@ -2,6 +2,8 @@
 //! variables on top. `PARLEY_DATABASE_URL` sets `[database] url`, `PARLEY_LISTEN` sets
 //! `listen`: the variable's name is the key's path joined with `_`, in upper case.
 
+pub mod distribution;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +22,7 @@ pub struct Config {
     pub outbox: Outbox,
     pub limits: Limits,
     pub widget: Widget,
-    pub distribution: crate::distribution::Settings,
+    pub distribution: distribution::Settings,
     pub log: Log,
 }
 
@@ -111,7 +113,7 @@ impl Default for Config {
             outbox: Outbox::default(),
             limits: Limits::default(),
             widget: Widget::default(),
-            distribution: crate::distribution::Settings::default(),
+            distribution: distribution::Settings::default(),
             log: Log::default(),
         }
     }

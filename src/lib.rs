@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
-pub mod channel_cache;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -11,6 +10,7 @@ pub mod consumers;
 pub mod distribution;
 pub mod error;
 pub mod http;
+pub mod hub;
 pub mod inbox;
 pub mod jobs;
 pub mod locks;
@@ -97,7 +97,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
         tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
     }
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));
-    app.runners.start_all(&app).await?;
+    channels::lifecycle::start_all(&hub::channel_parts(&app)).await?;
     let addr = listener.local_addr()?;
     let router = http::router(app.clone());
     let shutdown = app.shutdown.clone();

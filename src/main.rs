@@ -116,7 +116,7 @@ async fn add_operator(config: Config, email: String, name: String, role: RoleArg
         RoleArg::Admin => Role::Admin,
         RoleArg::Operator => Role::Operator,
     };
-    let new = parley::http::auth::new_operator(&email, &name, role, password.clone()).await?;
+    let new = parley::operators::add::prepare(&email, &name, role, password.clone()).await?;
     let url = config.database.url.clone();
     let store = tokio::task::spawn_blocking(move || parley::store::Store::open(&url, 1)).await??;
     let now = parley::clock::system_now_ms();

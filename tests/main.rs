@@ -14,6 +14,7 @@ mod distribution;
 mod events;
 mod group_commit;
 mod inbound;
+mod layering;
 mod openapi;
 mod outbox;
 mod reports;

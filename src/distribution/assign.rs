@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use super::history::{self, Reason};
 use crate::error::Result;
+use crate::inbox::assignments::{self, Reason};
 use crate::inbox::views;
 use crate::params;
 use crate::store::{Db, events};
@@ -42,7 +42,7 @@ pub fn assign(
     if changed == 0 {
         return Ok(None);
     }
-    let record_id = history::record(db, chat_id, to, expected, None, reason, now)?;
+    let record_id = assignments::record(db, chat_id, to, expected, None, reason, now)?;
     let note = note.map(|text| system_note(db, chat_id, text, now)).transpose()?;
     let chat = views::chat(db, chat_id)?;
     events::append(

@@ -8,19 +8,19 @@
 //! other nodes (each PostgreSQL write transaction holds the same advisory lock).
 
 pub mod assign;
-pub mod history;
 pub mod policy;
 pub mod presence;
 pub mod queue;
 pub mod route;
-pub mod settings;
 pub mod timeout;
 pub mod worker;
 
+/// The `[distribution]` settings live with the rest of the configuration, which the
+/// domain reads and never the other way round.
+pub use crate::config::distribution::{self as settings, Settings};
+pub use crate::inbox::assignments::Reason;
 pub use assign::Assigned;
-pub use history::Reason;
 pub use presence::Presence;
-pub use settings::Settings;
 pub use worker::{Pass, run, run_once};
 
 /// The distributor's state on this node, kept in [`crate::app::Inner`].

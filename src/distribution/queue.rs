@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use serde_json::{Value as Json, json};
 
 use super::assign::{Assigned, assign};
-use super::history::Reason;
 use super::policy;
 use super::settings::Settings;
 use crate::clock::rfc3339;
 use crate::error::Result;
+use crate::inbox::assignments::Reason;
 use crate::inbox::views::{self, CHAT_SELECT};
 use crate::params;
 use crate::store::{Db, Value};

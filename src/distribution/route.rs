@@ -2,11 +2,11 @@
 //! operator who went Offline. (An assignee who did not answer in time: `timeout`.)
 
 use super::assign::{Assigned, assign, operator_name};
-use super::history::{self, Reason};
 use super::policy;
 use super::queue;
 use super::settings::{OnOffline, Settings};
 use crate::error::Result;
+use crate::inbox::assignments::{self, Reason};
 use crate::params;
 use crate::store::Db;
 
@@ -26,7 +26,7 @@ pub fn reopened(db: &mut Db, settings: &Settings, chat_id: i64, now: i64) -> Res
         return Ok(None);
     }
     let (Some(previous), Some(conversation)) = (r.opt_i64(3), r.opt_i64(4)) else { return Ok(None) };
-    if history::routed(db, conversation)? {
+    if assignments::routed(db, conversation)? {
         return Ok(None);
     }
     let candidates = policy::candidates(db)?;

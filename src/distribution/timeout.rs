@@ -1,53 +1,21 @@
 //! The answer timeout, as a durable job per chat ([`crate::jobs`]): when the distributor
-//! hands a chat out, a job watches it; if the assignee has not answered when the
+//! hands a chat out, a job watches it ([`crate::inbox::assignments::watch`]); if the assignee has not answered when the
 //! timeout is up, the chat goes to the next Online operator with room, with a note
 //! saying why. The job survives restarts; answering, closing or moving the chat makes it
 //! end quietly when it runs.
 
-use serde::{Deserialize, Serialize};
-
 use super::assign::{assign, duration_words, operator_name};
-use super::history::Reason;
 use super::policy;
 use super::route::CHAT;
 use super::settings::Settings;
 use crate::error::Result;
+use crate::inbox::assignments::{Reason, Watch};
 use crate::jobs::{self, Done, Job, Kind};
 use crate::params;
 use crate::store::Db;
 
 /// With nobody else to take an overdue chat, it is looked at again this much later.
 const AGAIN_MS: i64 = 1_000;
-
-/// What the job watches.
-#[derive(Debug, Serialize, Deserialize)]
-struct Watch {
-    chat_id: i64,
-    operator_id: i64,
-    /// The chat's last message when it was handed out: an answer comes after it.
-    after_message_id: i64,
-    assigned_at: i64,
-}
-
-fn key(chat_id: i64) -> String {
-    format!("answer_timeout/{chat_id}")
-}
-
-/// Starts watching `chat_id`, just handed to `operator_id` (replacing an earlier watch).
-/// The job runs at once and puts itself off until the timeout configured then.
-pub fn watch(db: &mut Db, chat_id: i64, operator_id: i64, now: i64) -> Result<()> {
-    let after_message_id = db
-        .query_opt("SELECT COALESCE(last_message_id, 0) FROM chats WHERE id = $1", params![chat_id])?
-        .map_or(0, |r| r.i64(0));
-    let w = Watch { chat_id, operator_id, after_message_id, assigned_at: now };
-    jobs::schedule(db, Kind::AnswerTimeout, &key(chat_id), &w, now, now)
-}
-
-/// The chat was moved by hand or went to the queue: nothing to watch.
-pub fn unwatch(db: &mut Db, chat_id: i64) -> Result<()> {
-    jobs::cancel(db, &key(chat_id))?;
-    Ok(())
-}
 
 /// The job's handler.
 pub struct AnswerTimeout {

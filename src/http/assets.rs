@@ -60,7 +60,7 @@ pub async fn demo(State(app): State<App>) -> ApiResult<Response> {
 }
 
 pub async fn healthz(State(app): State<App>) -> ApiResult<axum::Json<serde_json::Value>> {
-    app.store.read(|db| db.query_one("SELECT 1", &[])).await?;
+    app.store.ping().await?;
     Ok(axum::Json(serde_json::json!({"status": "ok"})))
 }
 

@@ -13,7 +13,7 @@ use super::error::{ApiError, ApiResult, AppJson, AppPath};
 use crate::app::App;
 use crate::error::Error;
 use crate::inbox::Viewer;
-use crate::operators::{self, NewOperator, Operator, Role, Status, password, sessions};
+use crate::operators::{self, Operator, Role, Status, add, login, sessions};
 
 pub const COOKIE_NAME: &str = "parley_session";
 
@@ -73,12 +73,7 @@ fn session_cookie(app: &App, token: &str, max_age_s: i64) -> HeaderValue {
 
 async fn start_session(app: &App, operator: Operator, status: StatusCode) -> ApiResult<Response> {
     let days = app.config.auth.session_days;
-    let now = app.now();
-    let id = operator.id;
-    let token = app
-        .store
-        .write(move |db| sessions::create(db, id, sessions::Kind::Session, None, Some(now + days * 86_400_000), now))
-        .await?;
+    let token = login::start_session(&app.store, operator.id, days, app.now()).await?;
     let mut res = (status, axum::Json(operator.json())).into_response();
     res.headers_mut().insert(SET_COOKIE, session_cookie(app, &token, days * 86_400));
     Ok(res)
@@ -92,28 +87,7 @@ pub struct Login {
 
 pub async fn login(State(app): State<App>, headers: HeaderMap, AppJson(body): AppJson<Login>) -> ApiResult<Response> {
     let client = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("direct");
-    let key = format!("{}|{client}", body.email.trim().to_lowercase());
-    let now = app.now();
-    app.login_limiter.check(&key, now).map_err(Error::RateLimited)?;
-    let email = body.email.clone();
-    let found = app.store.read(move |db| operators::password_hash(db, &email)).await?;
-    let password = body.password;
-    let verified = tokio::task::spawn_blocking(move || match found {
-        Some((id, hash)) => password::verify(&password, &hash).then_some(id),
-        None => {
-            // Spend the same time on unknown emails, so timing does not reveal which exist.
-            let _ = password::verify(&password, password::dummy_hash());
-            None
-        }
-    })
-    .await
-    .map_err(|_| ApiError::from(Error::Invalid("login failed".into())))?;
-    let Some(id) = verified else {
-        app.login_limiter.failed(&key, now);
-        return Err(Error::Unauthorized("wrong email or password".into()).into());
-    };
-    app.login_limiter.succeeded(&key);
-    let operator = app.store.read(move |db| operators::get(db, id)).await?;
+    let operator = login::login(&app.store, &app.login_limiter, &body.email, body.password, client, app.now()).await?;
     start_session(&app, operator, StatusCode::OK).await
 }
 
@@ -176,25 +150,13 @@ pub struct CreateOperator {
     password: String,
 }
 
-/// Validates and hashes a new operator's details off the async runtime.
-pub async fn new_operator(email: &str, name: &str, role: Role, pass: String) -> Result<NewOperator, Error> {
-    let (email, name) = operators::validate(email, name)?;
-    password::check_strength(&pass)?;
-    let password_hash = tokio::task::spawn_blocking(move || password::hash(&pass))
-        .await
-        .map_err(|_| Error::Invalid("cannot hash the password".into()))??;
-    Ok(NewOperator { email, name, role, password_hash })
-}
-
 pub async fn create_operator(
     State(app): State<App>,
     auth: Auth,
     AppJson(body): AppJson<CreateOperator>,
 ) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     auth.admin()?;
-    let new = new_operator(&body.email, &body.name, body.role, body.password).await?;
-    let now = app.now();
-    let op = app.store.write(move |db| operators::create(db, new, now)).await?;
+    let op = add::add(&app.store, &body.email, &body.name, body.role, body.password, app.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(op.json())))
 }
 
@@ -216,15 +178,6 @@ pub struct Setup {
 }
 
 pub async fn setup(State(app): State<App>, AppJson(body): AppJson<Setup>) -> ApiResult<Response> {
-    let new = new_operator(&body.email, &body.name, Role::Admin, body.password).await?;
-    let now = app.now();
-    let token = body.token;
-    let op = app
-        .store
-        .write(move |db| {
-            operators::setup::consume(db, &token, now)?;
-            operators::create(db, new, now)
-        })
-        .await?;
+    let op = add::first_admin(&app.store, body.token, &body.email, &body.name, body.password, app.now()).await?;
     start_session(&app, op, StatusCode::CREATED).await
 }

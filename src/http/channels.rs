@@ -6,9 +6,10 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, AppJson, AppPath};
+use super::error::{ApiResult, AppJson, AppPath};
 use crate::app::App;
-use crate::channels::{self, StoredChannel};
+use crate::channels::{self, StoredChannel, lifecycle};
+use crate::hub::channel_parts;
 
 fn secrets(app: &App, c: &StoredChannel) -> &'static [&'static str] {
     app.connectors.get(&c.channel.kind).map_or(&[], |k| k.secret_settings())
@@ -44,22 +45,8 @@ pub async fn create(
     AppJson(body): AppJson<NewChannel>,
 ) -> ApiResult<(StatusCode, axum::Json<Json>)> {
     auth.admin()?;
-    let connector = app.connectors.get(&body.kind).ok_or_else(|| {
-        ApiError::from(crate::error::Error::Invalid(format!(
-            "unknown channel kind {:?}; known kinds: {}",
-            body.kind,
-            app.connectors.kinds().join(", ")
-        )))
-    })?;
-    if !body.settings.is_object() {
-        return Err(crate::error::Error::Invalid("settings must be an object".into()).into());
-    }
-    let name = channels::validate_name(&body.name)?;
-    let settings = connector.prepare_settings(body.settings).await.map_err(crate::error::Error::Invalid)?;
-    let (kind, now) = (body.kind, app.now());
-    let c = app.store.write(move |db| channels::create(db, &kind, &name, &settings, now)).await?;
-    app.runners.start(&app, c.channel.clone());
-    Ok((StatusCode::CREATED, axum::Json(channels::public_json(&c, connector.secret_settings()))))
+    let c = lifecycle::create(&channel_parts(&app), &body.kind, &body.name, body.settings, app.now()).await?;
+    Ok((StatusCode::CREATED, axum::Json(channels::public_json(&c, secrets(&app, &c)))))
 }
 
 #[derive(Deserialize)]
@@ -77,27 +64,7 @@ pub async fn update(
     AppJson(body): AppJson<ChannelPatch>,
 ) -> ApiResult<axum::Json<Json>> {
     auth.admin()?;
-    let stored = app.store.read(move |db| channels::get(db, id)).await?;
-    let connector = app
-        .connectors
-        .get(&stored.channel.kind)
-        .ok_or_else(|| ApiError::from(crate::error::Error::Invalid("this channel's kind is not available".into())))?;
-    let name = body.name.as_deref().map(channels::validate_name).transpose()?;
-    let settings = match body.settings {
-        Some(patch) if patch.is_object() => {
-            let merged = channels::merge_settings(&stored.channel.settings, &patch);
-            Some(connector.prepare_settings(merged).await.map_err(crate::error::Error::Invalid)?)
-        }
-        Some(_) => return Err(crate::error::Error::Invalid("settings must be an object".into()).into()),
-        None => None,
-    };
-    let distribution = body.distribution;
-    let settings_changed = settings.is_some();
-    let c =
-        app.store.write(move |db| channels::update(db, id, name.as_deref(), settings.as_ref(), distribution)).await?;
-    app.channel_cache.forget(id);
-    if settings_changed {
-        app.runners.start(&app, c.channel.clone());
-    }
-    Ok(axum::Json(channels::public_json(&c, connector.secret_settings())))
+    let patch = lifecycle::Patch { name: body.name, settings: body.settings, distribution: body.distribution };
+    let c = lifecycle::update(&channel_parts(&app), id, patch).await?;
+    Ok(axum::Json(channels::public_json(&c, secrets(&app, &c))))
 }

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::auth::{Auth, operator_for, token};
 use super::error::{ApiResult, AppQuery};
 use crate::app::App;
-use crate::inbox::Viewer;
+use crate::inbox::{Viewer, access};
 use crate::store::{EventRow, events};
 
 const REPLAY_PAGE: i64 = 1000;
@@ -55,18 +55,9 @@ async fn visible(app: &App, viewer: &Viewer, e: &EventRow) -> bool {
         return true;
     }
     let Some(chat_id) = e.chat_id else { return true };
-    let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-    let assignee = match data.pointer("/chat/assignee") {
-        Some(a) => a.get("id").and_then(|v| v.as_i64()),
-        None => app
-            .store
-            .read(move |db| -> crate::error::Result<Option<i64>> {
-                Ok(db
-                    .query_opt("SELECT assignee_id FROM chats WHERE id = $1", crate::params![chat_id])?
-                    .and_then(|r| r.opt_i64(0)))
-            })
-            .await
-            .unwrap_or(None),
+    let assignee = match access::assignee_in_event(&e.data) {
+        Some(a) => a,
+        None => app.store.read(move |db| access::assignee(db, chat_id)).await.unwrap_or(None),
     };
     viewer.may_see(assignee)
 }

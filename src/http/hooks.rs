@@ -32,7 +32,7 @@ pub async fn receive(
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
     let request = WebhookRequest { headers, body: body.to_vec() };
-    let answer = connector.handle_webhook(&stored.channel, request, app.hub()).await;
+    let answer = connector.handle_webhook(&stored.channel, request, crate::hub::handle(&app)).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok((status, answer.body).into_response())
 }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::error::{ApiError, ApiResult, AppQuery};
 use crate::app::App;
 use crate::channels::StoredChannel;
-use crate::widget::{self, VisitorState};
+use crate::widget::{self, VisitorState, access};
 
 /// Largest frame a visitor may send; a 4,000-character message fits with room to spare.
 const MAX_FRAME: usize = 32 * 1024;
@@ -37,17 +37,8 @@ async fn widget_channel(app: &App, key: String) -> ApiResult<StoredChannel> {
     found.filter(|c| c.channel.kind == "widget").ok_or_else(|| ApiError::not_found("no widget channel has this key"))
 }
 
-/// A page on an origin the channel does not allow gets no widget.
-fn origin_allowed(channel: &StoredChannel, headers: &HeaderMap) -> bool {
-    let allowed: Vec<&str> = channel.channel.settings["allowed_origins"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Json::as_str).collect())
-        .unwrap_or_default();
-    if allowed.is_empty() {
-        return true;
-    }
-    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("");
-    allowed.iter().any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
 fn public_config(app: &App, channel: &StoredChannel) -> Json {
@@ -63,7 +54,7 @@ pub async fn config(State(app): State<App>, headers: HeaderMap, AppQuery(q): App
         Ok(c) => c,
         Err(e) => return cors(e.into_response()),
     };
-    if !origin_allowed(&channel, &headers) {
+    if !access::origin_allowed(&channel, origin(&headers)) {
         return cors(ApiError::forbidden("this page's origin may not use this widget").into_response());
     }
     cors(axum::Json(public_config(&app, &channel)).into_response())
@@ -87,7 +78,7 @@ pub async fn connect(
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let channel = widget_channel(&app, q.channel.clone()).await?;
-    if !origin_allowed(&channel, &headers) {
+    if !access::origin_allowed(&channel, origin(&headers)) {
         return Err(ApiError::forbidden("this page's origin may not use this widget"));
     }
     let ip = peer.ip();
@@ -103,7 +94,8 @@ pub async fn connect(
     Ok(ws.on_upgrade(move |socket| async move {
         let _slot = slot;
         let mut socket = socket;
-        match identify(&app, &channel, &q, ip) {
+        let claim = access::Claim { user: q.user_id.as_deref().zip(q.user_hash.as_deref()), token: q.token.as_deref() };
+        match access::identify(&channel, &claim, &app.widget_limits, ip, app.now()) {
             Ok(visitor) => Session::run(app, channel, visitor, q.after, ip, socket).await,
             Err((code, message)) => {
                 let _ = socket.send(text(&json!({"type": "error", "code": code, "message": message}))).await;
@@ -111,33 +103,6 @@ pub async fn connect(
             }
         }
     }))
-}
-
-/// Who the visitor is: a verified user of the site, the holder of a valid token, or new.
-fn identify(
-    app: &App,
-    channel: &StoredChannel,
-    q: &Connect,
-    ip: IpAddr,
-) -> Result<(String, String), (&'static str, &'static str)> {
-    let key = channel.channel.setting("token_key").unwrap_or_default();
-    let id = channel.channel.id;
-    if let (Some(user), Some(hash)) = (&q.user_id, &q.user_hash)
-        && parley_widget::verify_user(channel.channel.setting("secret").unwrap_or_default(), user, hash)
-    {
-        let visitor = format!("user:{user}");
-        return Ok((parley_widget::sign_visitor(key, id, &visitor), visitor));
-    }
-    if let Some(token) = q.token.as_deref().filter(|t| !t.is_empty()) {
-        return parley_widget::verify_visitor(key, id, token)
-            .map(|v| (token.to_owned(), v))
-            .ok_or(("bad_token", "this visitor token is not valid here; start a new chat"));
-    }
-    if !app.widget_limits.new_visitor(ip, app.now()) {
-        return Err(("rate_limited", "too many new visitors from this address; try again in a minute"));
-    }
-    let visitor = parley_widget::new_visitor_id();
-    Ok((parley_widget::sign_visitor(key, id, &visitor), visitor))
 }
 
 fn text(v: &Json) -> Message {

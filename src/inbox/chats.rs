@@ -4,9 +4,9 @@
 use serde_json::{Value as Json, json};
 
 use super::Viewer;
+use super::assignments::{self, Reason};
 use super::views::{self, CHAT_SELECT};
-use crate::distribution::Reason;
-use crate::error::{Error, Result, not_found};
+use crate::error::{Error, Result};
 use crate::params;
 use crate::store::{Db, Value, events};
 
@@ -104,13 +104,7 @@ fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
 }
 
 /// The chat as the viewer may see it.
-pub fn get(db: &mut Db, viewer: &Viewer, chat_id: i64) -> Result<Json> {
-    let chat = views::chat(db, chat_id)?;
-    if chat["status"] == "merged" || !viewer.may_see(chat["assignee"]["id"].as_i64()) {
-        return Err(not_found("chat", chat_id));
-    }
-    Ok(chat)
-}
+pub use super::access::chat as get;
 
 fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Json> {
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
@@ -129,7 +123,7 @@ pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Jso
         "UPDATE conversations SET closed_at = $1, closed_by = $2 WHERE id = (SELECT conversation_id FROM chats WHERE id = $3)",
         params![now, viewer.operator_id, chat_id],
     )?;
-    crate::reports::stats::record_closed(db, chat_id)?;
+    super::figures::record_closed(db, chat_id)?;
     db.exec(
         "UPDATE chats SET status = 'closed', conversation_id = NULL, unread_count = 0 WHERE id = $1",
         params![chat_id],
@@ -170,7 +164,7 @@ pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &s
         .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
     db.exec("UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3", params![to, now, chat_id])?;
     let (from, by, transfer) = (before["assignee"]["id"].as_i64(), Some(viewer.operator_id), Reason::Transfer);
-    crate::distribution::history::record(db, chat_id, Some(to), from, by, transfer, now)?;
+    assignments::record(db, chat_id, Some(to), from, by, transfer, now)?;
     let comment = comment.trim();
     let note = if comment.is_empty() { None } else { Some(super::messages::note(db, viewer, chat_id, comment, now)?) };
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;

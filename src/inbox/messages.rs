@@ -5,7 +5,7 @@ use parley_sdk::Content;
 use serde_json::{Value as Json, json};
 
 use super::Viewer;
-use super::chats;
+use super::access;
 use super::views::{self, MESSAGE_SELECT};
 use crate::error::{Error, Result};
 use crate::outbox::Lane;
@@ -67,7 +67,7 @@ pub fn reply(
     max_chars: usize,
     now: i64,
 ) -> Result<Json> {
-    chats::get(db, viewer, chat_id)?;
+    access::chat(db, viewer, chat_id)?;
     let text = check_text(text, max_chars)?;
     let id = enqueue(db, chat_id, channel_id, &Content::text(text), Author::Operator(viewer.operator_id), now)?;
     views::message(db, id)
@@ -135,7 +135,7 @@ pub fn enqueue(
 
 /// An internal note: only operators see it.
 pub fn note(db: &mut Db, viewer: &Viewer, chat_id: i64, text: &str, now: i64) -> Result<Json> {
-    let chat = chats::get(db, viewer, chat_id)?;
+    let chat = access::chat(db, viewer, chat_id)?;
     let text = check_text(text, 20_000)?;
     let id = db
         .query_one(
@@ -157,7 +157,7 @@ pub fn announce(db: &mut Db, chat_id: i64, data: views::MessageAndChat, now: i64
 
 /// A page of history, oldest first, ending before message `before` (or at the newest).
 pub fn history(db: &mut Db, viewer: &Viewer, chat_id: i64, before: Option<i64>, limit: i64) -> Result<Json> {
-    chats::get(db, viewer, chat_id)?;
+    access::chat(db, viewer, chat_id)?;
     let limit = limit.clamp(1, 200);
     let rows = db.query(
         &format!("{MESSAGE_SELECT} WHERE m.chat_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"),

@@ -2,9 +2,12 @@
 //! merge and search. Plain functions over a [`Db`](crate::store::Db); they know
 //! nothing of HTTP.
 
+pub mod access;
+pub mod assignments;
 pub mod chats;
 pub mod contacts;
 pub mod door;
+pub mod figures;
 pub mod ingest;
 pub mod merge;
 pub mod messages;

@@ -1,7 +1,9 @@
 //! Operators: console users with a role and a status, their passwords, sessions and
-//! API tokens, and the one-time link that creates the first admin.
+//! API tokens, the login policy, and the one-time link that creates the first admin.
 
+pub mod add;
 pub mod limiter;
+pub mod login;
 pub mod password;
 pub mod sessions;
 pub mod setup;

@@ -5,7 +5,6 @@
 pub mod conversations;
 pub mod csv;
 pub mod export;
-pub mod stats;
 pub mod status;
 
 use crate::clock::parse_time;

@@ -6,6 +6,8 @@
 //! events it appended are published only then. Reads run on a small pool of reader
 //! threads. Both databases run the same SQL, written with `$1` placeholders.
 
+mod advisory;
+mod connect;
 mod db;
 pub mod events;
 mod migrate;
@@ -15,6 +17,7 @@ mod search_index;
 mod value;
 mod wake;
 
+pub use advisory::AdvisoryLock;
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;

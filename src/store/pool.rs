@@ -1,8 +1,6 @@
 //! The store's threads: one writer doing group commit, a few readers, and on
 //! PostgreSQL a listener that publishes events committed by any node.
 
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -10,6 +8,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::{broadcast, oneshot};
 
+use super::connect::{Access, Target};
 use super::db::{Conn, PgConn};
 use super::wake::{Pending, Wakes};
 use super::{Backend, Db, EventRow, StoreError, Wake, events, migrate, search_index};
@@ -32,6 +31,8 @@ pub struct Store {
 
 struct Inner {
     backend: Backend,
+    /// Kept for connections opened later (cluster locks).
+    target: Target,
     writer: Sender<WriteJob>,
     readers: Sender<ReadJob>,
     events: broadcast::Sender<Arc<EventRow>>,
@@ -43,69 +44,52 @@ impl Store {
     /// Opens (creating if needed) the database at `url`, applies migrations, and
     /// starts the store's threads.
     pub fn open(url: &str, readers: usize) -> Result<Store, StoreError> {
-        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Backend::Postgres
-        } else if url.starts_with("sqlite:") {
-            Backend::Sqlite
-        } else {
-            return Err(StoreError::Open(format!("unknown database URL {url:?}: use sqlite://PATH or postgres://...")));
-        };
+        let target = Target::parse(url)?;
+        let backend = target.backend();
         let (events, _) = broadcast::channel(8192);
         let (writer, write_rx) = crossbeam_channel::unbounded::<WriteJob>();
         let (readers_tx, read_rx) = crossbeam_channel::unbounded::<ReadJob>();
         let last_published = Arc::new(AtomicI64::new(0));
         let wakes = Arc::new(Wakes::default());
 
-        match backend {
-            Backend::Sqlite => {
-                let path = sqlite_path(url)?;
-                let conn = open_sqlite(&path, false)?;
-                migrate::run(&mut Db::new(Conn::Sqlite(&conn)))?;
-                last_published.store(events::last_id(&mut Db::new(Conn::Sqlite(&conn)))?, Ordering::SeqCst);
-                let publish = Publisher { events: events.clone(), last: last_published.clone() };
-                let w = wakes.clone();
-                spawn("parley-writer", move || {
-                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Sqlite(&conn))), Some(publish), &w);
-                });
-                for i in 0..readers.max(1) {
-                    let conn = open_sqlite(&path, true)?;
-                    let rx = read_rx.clone();
-                    spawn(&format!("parley-reader-{i}"), move || {
-                        for job in rx {
-                            job(&mut Db::new(Conn::Sqlite(&conn)));
-                        }
-                    });
+        let mut conn = target.open(Access::Write)?;
+        migrate::run(&mut conn.db())?;
+        last_published.store(events::last_id(&mut conn.db())?, Ordering::SeqCst);
+        // On SQLite only this node writes, so the writer publishes what it committed; on
+        // PostgreSQL a listener publishes what any node committed (below).
+        let publish =
+            (backend == Backend::Sqlite).then(|| Publisher { events: events.clone(), last: last_published.clone() });
+        let w = wakes.clone();
+        spawn("parley-writer", move || {
+            write_loop(write_rx, |f| f(&mut conn.db()), publish, &w);
+        });
+        for i in 0..readers.max(1) {
+            let mut conn = target.open(Access::Read)?;
+            let rx = read_rx.clone();
+            spawn(&format!("parley-reader-{i}"), move || {
+                for job in rx {
+                    job(&mut conn.db());
                 }
-            }
-            Backend::Postgres => {
-                let config = postgres::Config::from_str(url)
-                    .map_err(|e| StoreError::Open(format!("bad PostgreSQL URL: {e}")))?;
-                let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
-                migrate::run(&mut Db::new(Conn::Pg(&mut pg)))?;
-                last_published.store(events::last_id(&mut Db::new(Conn::Pg(&mut pg)))?, Ordering::SeqCst);
-                let w = wakes.clone();
-                spawn("parley-writer", move || {
-                    write_loop(write_rx, |f| f(&mut Db::new(Conn::Pg(&mut pg))), None, &w);
-                });
-                for i in 0..readers.max(1) {
-                    let mut pg = PgConn::new(config.connect(postgres::NoTls)?);
-                    let rx = read_rx.clone();
-                    spawn(&format!("parley-reader-{i}"), move || {
-                        for job in rx {
-                            job(&mut Db::new(Conn::Pg(&mut pg)));
-                        }
-                    });
-                }
-                let listener = PgConn::new(config.connect(postgres::NoTls)?);
-                let publish = Publisher { events: events.clone(), last: last_published.clone() };
-                spawn("parley-listener", move || listen_loop(listener, publish));
-            }
+            });
         }
-        Ok(Store { inner: Arc::new(Inner { backend, writer, readers: readers_tx, events, last_published, wakes }) })
+        if backend == Backend::Postgres
+            && let Some(listener) = target.open(Access::Read)?.into_pg()
+        {
+            let publish = Publisher { events: events.clone(), last: last_published.clone() };
+            spawn("parley-listener", move || listen_loop(listener, publish));
+        }
+        Ok(Store {
+            inner: Arc::new(Inner { backend, target, writer, readers: readers_tx, events, last_published, wakes }),
+        })
     }
 
     pub fn backend(&self) -> Backend {
         self.inner.backend
+    }
+
+    /// Where the database is, for a connection of its own (`super::advisory`).
+    pub(super) fn target(&self) -> &Target {
+        &self.inner.target
     }
 
     /// Live events committed from now on (by this node, or any node on PostgreSQL).
@@ -150,6 +134,11 @@ impl Store {
         });
         self.inner.writer.send(boxed).map_err(|_| E::from(StoreError::Closed))?;
         rx.await.map_err(|_| E::from(StoreError::Closed))?
+    }
+
+    /// Whether a reader connection answers (`/healthz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.read(|db| db.query_one("SELECT 1", &[]).map(drop)).await
     }
 
     /// Runs `job` on a reader connection.
@@ -319,31 +308,4 @@ fn listen_loop(mut pg: PgConn, publisher: Publisher) {
 
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) {
     std::thread::Builder::new().name(name.to_owned()).spawn(f).expect("the OS refused to start a store thread");
-}
-
-/// `sqlite://data/parley.db` → `data/parley.db`; `sqlite:///abs/x.db` → `/abs/x.db`.
-fn sqlite_path(url: &str) -> Result<String, StoreError> {
-    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
-    let path = rest.split('?').next().unwrap_or_default();
-    if path.is_empty() {
-        return Err(StoreError::Open(format!("no file in {url:?}")));
-    }
-    Ok(path.to_owned())
-}
-
-fn open_sqlite(path: &str, read_only: bool) -> Result<rusqlite::Connection, StoreError> {
-    if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let conn = rusqlite::Connection::open(path)?;
-    // FULL costs almost nothing with group commit and makes "acknowledged" mean "on disk".
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY;",
-    )?;
-    if read_only {
-        conn.execute_batch("PRAGMA query_only = ON")?;
-    }
-    conn.set_prepared_statement_cache_capacity(256);
-    Ok(conn)
 }

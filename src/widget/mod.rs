@@ -2,6 +2,7 @@
 //! their pre-chat details, and read receipts. The WebSocket itself is in
 //! `http/widget.rs`; the protocol and tokens are in the `parley-widget` crate.
 
+pub mod access;
 pub mod limits;
 
 use parley_sdk::Profile;

@@ -199,11 +199,13 @@ impl FakeTelegram {
     }
 
     /// Starts watching for a sent message with exactly this text.
+    #[allow(dead_code, reason = "benches/outbox_lanes.rs measures with it")]
     pub fn watch_text(&self, text: &str) {
         self.inner.st.lock().unwrap().watched.insert(text.to_owned(), None);
     }
 
     /// When a watched text was first sent successfully.
+    #[allow(dead_code, reason = "benches/outbox_lanes.rs measures with it")]
     pub fn text_seen_at(&self, text: &str) -> Option<Instant> {
         self.inner.st.lock().unwrap().watched.get(text).copied().flatten()
     }

@@ -9,7 +9,7 @@ use crate::params;
 use crate::store::Db;
 
 /// Records the figures of the chat's open conversation, which is being closed now
-/// (its `closed_at` is already set). Called by [`crate::inbox::chats::close`].
+/// (its `closed_at` is already set). Called by [`super::chats::close`]; reports read them.
 pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
     let Some(v) = db.query_opt(
         "SELECT v.id, c.contact_id, v.channel_id, c.assignee_id, v.closed_by, v.opened_at, v.first_reply_at, \

@@ -1,5 +1,6 @@
-//! The record of every change of a chat's assignee, and the watch on chats the
-//! distributor handed out until their assignee answers.
+//! Assignments: the record of every change of a chat's assignee (a transfer by hand,
+//! or a hand-out by the distributor), and the watch on chats handed out until their
+//! assignee answers. In the inbox, so that a transfer need not know the distributor.
 
 use serde::Serialize;
 
@@ -63,10 +64,41 @@ pub fn record(
         )?
         .i64(0);
     match to {
-        Some(operator) if reason.awaits_answer() => super::timeout::watch(db, chat_id, operator, now)?,
-        _ => super::timeout::unwatch(db, chat_id)?,
+        Some(operator) if reason.awaits_answer() => watch(db, chat_id, operator, now)?,
+        _ => unwatch(db, chat_id)?,
     }
     Ok(id)
+}
+
+/// What an answer-timeout job watches (the distributor's handler runs it).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct Watch {
+    pub chat_id: i64,
+    pub operator_id: i64,
+    /// The chat's last message when it was handed out: an answer comes after it.
+    pub after_message_id: i64,
+    pub assigned_at: i64,
+}
+
+fn watch_key(chat_id: i64) -> String {
+    format!("answer_timeout/{chat_id}")
+}
+
+/// Starts watching `chat_id`, just handed to `operator_id`, for an answer (replacing an
+/// earlier watch). The job runs at once and puts itself off until the timeout
+/// configured then.
+fn watch(db: &mut Db, chat_id: i64, operator_id: i64, now: i64) -> Result<()> {
+    let after_message_id = db
+        .query_opt("SELECT COALESCE(last_message_id, 0) FROM chats WHERE id = $1", params![chat_id])?
+        .map_or(0, |r| r.i64(0));
+    let w = Watch { chat_id, operator_id, after_message_id, assigned_at: now };
+    crate::jobs::schedule(db, crate::jobs::Kind::AnswerTimeout, &watch_key(chat_id), &w, now, now)
+}
+
+/// The chat was moved by hand or went to the queue: nothing to watch.
+fn unwatch(db: &mut Db, chat_id: i64) -> Result<()> {
+    crate::jobs::cancel(db, &watch_key(chat_id))?;
+    Ok(())
 }
 
 /// Whether the chat's current conversation was already handed out (or transferred).

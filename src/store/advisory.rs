@@ -1,0 +1,49 @@
+//! Session advisory locks: one node of a cluster holds a named piece of work at a time
+//! (Telegram long polling). On PostgreSQL the lock belongs to a connection of its own
+//! that lives as long as the guard; SQLite serves one node, so every lock is free.
+
+use std::sync::mpsc;
+
+use super::connect::Access;
+use super::{Backend, Store, StoreError};
+
+/// Held while the lock is; dropping it ends the lock's connection, and PostgreSQL
+/// releases the lock with it.
+pub struct AdvisoryLock(#[expect(dead_code, reason = "held only to be dropped")] Option<mpsc::Sender<()>>);
+
+impl Store {
+    /// Takes the advisory lock `key` unless another session holds it (then `None`).
+    pub async fn try_advisory_lock(&self, key: i64) -> Result<Option<AdvisoryLock>, StoreError> {
+        if self.backend() == Backend::Sqlite {
+            return Ok(Some(AdvisoryLock(None)));
+        }
+        let target = self.target().clone();
+        let (answer_tx, answer_rx) = tokio::sync::oneshot::channel::<Result<bool, StoreError>>();
+        let (hold_tx, hold_rx) = mpsc::channel::<()>();
+        // The sync client has a runtime of its own: it lives and dies on its own thread.
+        std::thread::Builder::new()
+            .name("parley-lock".into())
+            .spawn(move || {
+                let mut pg = match target.open(Access::Write).map(|c| c.into_pg()) {
+                    Ok(Some(pg)) => pg,
+                    Ok(None) => return drop(answer_tx.send(Err(StoreError::Open("not PostgreSQL".into())))),
+                    Err(e) => return drop(answer_tx.send(Err(e))),
+                };
+                let taken =
+                    pg.client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map(|r| r.get::<_, bool>(0));
+                let held = matches!(taken, Ok(true));
+                let _ = answer_tx.send(taken.map_err(StoreError::from));
+                if held {
+                    // Until the guard is dropped (or the app ends).
+                    let _ = hold_rx.recv();
+                }
+            })
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        match answer_rx.await {
+            Ok(Ok(true)) => Ok(Some(AdvisoryLock(Some(hold_tx)))),
+            Ok(Ok(false)) => Ok(None),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(StoreError::Closed),
+        }
+    }
+}
