@@ -70,14 +70,6 @@ pub struct Outbox {
     pub send_timeout_ms: u64,
 }
 
-impl Outbox {
-    /// The send timeout, kept well inside the claim's lease so that no other node takes
-    /// a send that is still running.
-    pub fn send_timeout_ms(&self) -> u64 {
-        self.send_timeout_ms.clamp(1, crate::outbox::LEASE_MS as u64 / 2)
-    }
-}
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {

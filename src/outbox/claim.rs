@@ -11,7 +11,7 @@ use crate::params;
 use crate::store::{Backend, Db, Row};
 
 /// How long a claimed send is reserved for the node that claimed it. Longer than the
-/// longest send ([`crate::config::Outbox::send_timeout_ms`] is capped below it), so two
+/// longest send (`[outbox] send_timeout_ms` is capped at half of it), so two
 /// nodes never send the same row; a node that dies mid-send leaves it for this long.
 pub const LEASE_MS: i64 = 120_000;
 
