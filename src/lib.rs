@@ -13,6 +13,7 @@ pub mod http;
 pub mod inbox;
 pub mod locks;
 pub mod metrics;
+pub mod model;
 pub mod notify;
 pub mod operators;
 pub mod outbox;

@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use parley_sdk::{Content, Outbound, SendError};
-use serde_json::json;
-
 use crate::app::App;
 use crate::error::Result;
+use crate::model::MessageState;
 use crate::params;
-use crate::store::{Backend, Db, Value, events};
+use crate::store::events::{self, Event};
+use crate::store::{Backend, Db, Value};
+use futures_util::StreamExt;
+use parley_sdk::{Content, Outbound, SendError};
 
 /// How long a claimed message is reserved for the node that claimed it. A node that
 /// dies mid-send leaves it to be claimed again after this.
@@ -224,9 +224,9 @@ async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
             match outcome {
                 Outcome::Sent(platform_id) => {
                     db.exec(
-                        "UPDATE messages SET state = 'sent', platform_message_id = $1, next_attempt_at = NULL, \
+                        "UPDATE messages SET state = $3, platform_message_id = $1, next_attempt_at = NULL, \
                          attempts = attempts + 1 WHERE id = $2 AND state = 'queued'",
-                        params![platform_id, id],
+                        params![platform_id, id, MessageState::Sent],
                     )?;
                 }
                 Outcome::Retry { at, counts, reason, parts_sent } if !counts || job.attempts + 1 < max_attempts => {
@@ -256,7 +256,7 @@ async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
                 }
             }
             let message = crate::inbox::views::message(db, id)?;
-            events::append(db, "message.updated", Some(job.chat_id), &json!({"message": message}), now)?;
+            events::append(db, Some(job.chat_id), &Event::message_updated(&message), now)?;
             Ok(())
         })
         .await
@@ -264,8 +264,8 @@ async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
 
 fn fail(db: &mut Db, id: i64, reason: &str) -> Result<()> {
     db.exec(
-        "UPDATE messages SET state = 'failed', failure_reason = $1, next_attempt_at = NULL, attempts = attempts + 1 WHERE id = $2",
-        params![reason, id],
+        "UPDATE messages SET state = $3, failure_reason = $1, next_attempt_at = NULL, attempts = attempts + 1 WHERE id = $2",
+        params![reason, id, MessageState::Failed],
     )?;
     Ok(())
 }

@@ -15,8 +15,9 @@ use super::assign::Assigned;
 use super::{presence, queue, route};
 use crate::app::App;
 use crate::error::Result;
+use crate::model::Status;
 use crate::params;
-use crate::store::events;
+use crate::store::events::{self, Event, EventKind};
 
 const SWEEP: Duration = Duration::from_secs(1);
 const WATERMARK: &str = "distribution.last_event";
@@ -38,7 +39,7 @@ pub async fn run(app: App) {
         let periodic = tokio::select! {
             _ = ticker.tick() => true,
             e = live.recv() => match e {
-                Ok(e) if wakes(&e.kind) => false,
+                Ok(e) if e.event_kind().is_some_and(wakes) => false,
                 Ok(_) => continue,
                 Err(RecvError::Lagged(_)) => false,
                 Err(RecvError::Closed) => return,
@@ -62,8 +63,11 @@ pub async fn run_once(app: &App) -> Result<Pass> {
     pass(app, true).await
 }
 
-fn wakes(kind: &str) -> bool {
-    matches!(kind, "chat.opened" | "chat.updated" | "chat.transferred" | "operator.updated")
+fn wakes(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::ChatOpened | EventKind::ChatUpdated | EventKind::ChatTransferred | EventKind::OperatorUpdated
+    )
 }
 
 /// What an event asks of the distributor.
@@ -165,23 +169,17 @@ async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
     if newest <= after {
         return Ok((Vec::new(), after));
     }
-    let rows = app
-        .store
-        .read(move |db| {
-            db.query(
-                "SELECT kind, chat_id, data, created_at FROM events WHERE id > $1 AND id <= $2 \
-                 AND kind IN ('chat.opened', 'operator.updated') ORDER BY id",
-                params![after, newest],
-            )
-        })
-        .await?;
+    let kinds = [EventKind::ChatOpened, EventKind::OperatorUpdated];
+    let rows = app.store.read(move |db| events::of_kinds(db, &kinds, after, newest)).await?;
     let mut todo = Vec::new();
     for r in rows {
-        let data: serde_json::Value = serde_json::from_str(&r.str(2)).unwrap_or_default();
-        if r.str(0) == "chat.opened" && data["reopened"] == true {
-            todo.extend(r.opt_i64(1).map(Todo::Reopened));
-        } else if r.str(0) == "operator.updated" && data["operator"]["status"] == "offline" {
-            todo.extend(data["operator"]["id"].as_i64().map(|operator| Todo::Offline { operator, at: r.i64(3) }));
+        match r.decode() {
+            Ok(Event::ChatOpened(e)) if e.reopened => todo.extend(r.chat_id.map(Todo::Reopened)),
+            Ok(Event::OperatorUpdated(e)) if e.operator.status == Status::Offline => {
+                todo.push(Todo::Offline { operator: e.operator.id, at: r.at_ms });
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(event.id = r.id, error = %err, "distribution skips an unreadable event"),
         }
     }
     Ok((todo, newest))

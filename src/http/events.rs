@@ -55,9 +55,9 @@ async fn visible(app: &App, viewer: &Viewer, e: &EventRow) -> bool {
         return true;
     }
     let Some(chat_id) = e.chat_id else { return true };
-    let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-    let assignee = match data.pointer("/chat/assignee") {
-        Some(a) => a.get("id").and_then(|v| v.as_i64()),
+    let event = e.decode().ok();
+    let assignee = match event.as_ref().and_then(|ev| ev.chat()) {
+        Some(chat) => chat.assignee_id(),
         None => app
             .store
             .read(move |db| -> crate::error::Result<Option<i64>> {

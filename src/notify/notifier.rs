@@ -3,14 +3,15 @@
 //! while they have no console open. Each (event, operator) is claimed in the database
 //! before sending, so with several nodes exactly one sends it.
 
-use serde_json::Value as Json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::links;
 use crate::app::App;
 use crate::error::Result;
+use crate::model::{Chat, Message};
 use crate::params;
-use crate::store::{EventRow, events};
+use crate::store::EventRow;
+use crate::store::events::{self, Event, EventKind};
 
 /// Runs until shutdown, from the newest event on.
 pub async fn run(app: App) {
@@ -57,12 +58,24 @@ struct Notice {
 }
 
 fn consider(app: &App, e: &EventRow) {
-    let notice = match e.kind.as_str() {
-        "chat.transferred" | "chat.assigned" => assigned(e),
-        // Cheap tests first: most events are not a contact writing in an assigned chat.
-        "message.created" if e.data.contains(r#""direction":"in""#) && !e.data.contains(r#""assignee":null"#) => {
-            written(app, e)
+    // Cheap test first: most events are of kinds nobody is notified of.
+    let Some(EventKind::ChatTransferred | EventKind::ChatAssigned | EventKind::MessageCreated) = e.event_kind() else {
+        return;
+    };
+    let event = match e.decode() {
+        Ok(event) => event,
+        Err(err) => {
+            tracing::warn!(event.id = e.id, error = %err, "the notifier skips an unreadable event");
+            return;
         }
+    };
+    let notice = match event {
+        Event::ChatTransferred(t) => {
+            let (comment, by) = (Some(t.comment.as_ref()), Some(t.by_operator_id));
+            assigned(e, &t.chat, Some(t.to_operator_id), by, comment)
+        }
+        Event::ChatAssigned(a) => assigned(e, &a.chat, a.operator_id, None, None),
+        Event::MessageCreated(m) if m.message.is_from_contact() => written(app, e, &m.message, &m.chat),
         _ => None,
     };
     if let Some(n) = notice {
@@ -75,56 +88,44 @@ fn consider(app: &App, e: &EventRow) {
     }
 }
 
-fn contact_name(chat: &Json) -> String {
-    chat.pointer("/contact/name").and_then(Json::as_str).unwrap_or("a contact").to_owned()
-}
-
 /// The text of a message, or what it carries.
-fn summary(message: &Json) -> String {
-    if let Some(t) = message["text"].as_str().filter(|t| !t.trim().is_empty()) {
+fn summary(message: &Message) -> String {
+    if let Some(t) = message.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let short: String = t.chars().take(500).collect();
         return if short.len() < t.len() { format!("{short}…") } else { short };
     }
-    match message["attachments"].get(0) {
+    match message.attachments.first() {
         Some(a) => format!("[{}]", a["name"].as_str().or(a["kind"].as_str()).unwrap_or("attachment")),
         None => "—".into(),
     }
 }
 
-fn assigned(e: &EventRow) -> Option<Notice> {
-    let data: Json = serde_json::from_str(&e.data).ok()?;
-    let chat = &data["chat"];
-    let operator_id = data["to_operator_id"]
-        .as_i64()
-        .or(data["operator_id"].as_i64())
-        .or(chat.pointer("/assignee/id").and_then(Json::as_i64))?;
-    if data["by_operator_id"].as_i64() == Some(operator_id) {
+/// A chat given to `to` (or, with no operator named, to its assignee), unless they
+/// took it themselves.
+fn assigned(e: &EventRow, chat: &Chat, to: Option<i64>, by: Option<i64>, comment: Option<&str>) -> Option<Notice> {
+    let operator_id = to.or(chat.assignee_id())?;
+    if by == Some(operator_id) {
         return None; // took it themselves
     }
-    let name = contact_name(chat);
+    let name = &chat.contact.name;
     let mut text = format!("Chat with {name} is now yours.");
-    if chat["last_message"].is_object() {
-        text.push_str(&format!("\n\nLast message: {}", summary(&chat["last_message"])));
+    if let Some(last) = &chat.last_message {
+        text.push_str(&format!("\n\nLast message: {}", summary(last)));
     }
-    if let Some(c) = data["comment"].as_str().filter(|c| !c.trim().is_empty()) {
+    if let Some(c) = comment.filter(|c| !c.trim().is_empty()) {
         text.push_str(&format!("\nComment: {c}"));
     }
     text.push_str(&format!("\n\nReply to this message to answer {name}."));
-    let chat_id = e.chat_id.or(chat["id"].as_i64())?;
+    let chat_id = e.chat_id.unwrap_or(chat.id);
     Some(Notice { event_id: e.id, operator_id, chat_id, text, unless_in_console: false })
 }
 
-fn written(app: &App, e: &EventRow) -> Option<Notice> {
-    let data: Json = serde_json::from_str(&e.data).ok()?;
-    let (message, chat) = (&data["message"], &data["chat"]);
-    if message["author_kind"] != "contact" {
-        return None;
-    }
-    let operator_id = chat.pointer("/assignee/id").and_then(Json::as_i64)?;
+fn written(app: &App, e: &EventRow, message: &Message, chat: &Chat) -> Option<Notice> {
+    let operator_id = chat.assignee_id()?;
     if app.distribution.presence.connections(operator_id) > 0 {
         return None; // they see it in the console (on another node: checked in `deliver`)
     }
-    let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));
+    let text = format!("{}: {}\n\nReply to this message to answer.", chat.contact.name, summary(message));
     Some(Notice { event_id: e.id, operator_id, chat_id: e.chat_id?, text, unless_in_console: true })
 }
 

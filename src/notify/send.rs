@@ -19,7 +19,7 @@ pub async fn text(app: &App, channel_id: i64, external_id: &str, text: String) -
         chat_id: 0,
         external_id: external_id.to_owned(),
         content: Content::text(text),
-        author_kind: "system".into(),
+        author_kind: crate::model::AuthorKind::System.as_str().into(),
         author_name: None,
         created_at: crate::clock::rfc3339(app.now()),
         parts_sent: 0,

@@ -17,7 +17,7 @@ mod value;
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;
-pub use value::{Row, Value};
+pub use value::{FromValue, Row, Value};
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,9 @@
 //! Times are integer milliseconds since the Unix epoch, JSON is text, flags are
 //! integers: that keeps one SQL text valid on both databases.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -54,13 +57,69 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// One result row; columns are read by position, in the order of the SELECT.
-#[derive(Debug, Clone)]
-pub struct Row(pub Vec<Value>);
+/// The names of a query's result columns, resolved once per statement and shared by
+/// its rows.
+#[derive(Debug, Default)]
+pub struct Columns {
+    names: Vec<Box<str>>,
+}
+
+impl Columns {
+    pub fn new(names: impl IntoIterator<Item = impl Into<Box<str>>>) -> Self {
+        Self { names: names.into_iter().map(Into::into).collect() }
+    }
+
+    fn position(&self, name: &str, from: usize) -> Option<usize> {
+        let n = self.names.len();
+        (0..n).map(|k| (from + k) % n).find(|&i| &*self.names[i] == name)
+    }
+}
+
+/// One result row. Columns are read by name ([`Row::get`]) or, for ad-hoc queries such
+/// as `SELECT COUNT(*)`, by position in the SELECT.
+#[derive(Debug)]
+pub struct Row {
+    values: Vec<Value>,
+    columns: Arc<Columns>,
+    /// Where the last lookup by name found its column: rows are mostly read in SELECT
+    /// order, so the next name is usually the next column and a lookup costs one
+    /// comparison, with no hashing per row.
+    cursor: AtomicUsize,
+}
+
+impl Clone for Row {
+    fn clone(&self) -> Self {
+        Self { values: self.values.clone(), columns: self.columns.clone(), cursor: AtomicUsize::new(0) }
+    }
+}
 
 impl Row {
+    pub(crate) fn new(values: Vec<Value>, columns: Arc<Columns>) -> Self {
+        Self { values, columns, cursor: AtomicUsize::new(0) }
+    }
+
     fn at(&self, i: usize) -> &Value {
-        self.0.get(i).unwrap_or(&Value::Null)
+        self.values.get(i).unwrap_or(&Value::Null)
+    }
+
+    /// The column `name`, decoded; NULL only where `T` is an `Option`, and a stored
+    /// state that is not one of its enum's values is an error naming the column.
+    pub fn get<T: FromValue>(&self, name: &str) -> Result<T, StoreError> {
+        let from = self.cursor.load(Ordering::Relaxed);
+        let i = self
+            .columns
+            .position(name, from)
+            .ok_or_else(|| StoreError::Decode(format!("the query has no column `{name}`")))?;
+        self.cursor.store(i + 1, Ordering::Relaxed);
+        T::from_value(self.at(i)).map_err(|why| StoreError::Decode(format!("column `{name}`: {why}")))
+    }
+
+    /// A JSON column by name; NULL reads as JSON `null`.
+    pub fn get_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        match self.get::<Option<String>>(name)? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| StoreError::Decode(format!("column `{name}`: {e}"))),
+            None => serde_json::from_str("null").map_err(|e| StoreError::Decode(format!("column `{name}`: {e}"))),
+        }
     }
 
     pub fn i64(&self, i: usize) -> i64 {
@@ -110,6 +169,65 @@ impl Row {
     pub fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
         let text = self.opt_str(i).unwrap_or_else(|| "null".into());
         serde_json::from_str(&text).map_err(|e| StoreError::Decode(format!("column {i}: {e}")))
+    }
+}
+
+/// A Rust value read from one column. NULL is an error unless `Self` is an `Option`.
+pub trait FromValue: Sized {
+    fn from_value(v: &Value) -> Result<Self, String>;
+}
+
+fn null_or_type(v: &Value, wanted: &str) -> String {
+    match v {
+        Value::Null => "is NULL".into(),
+        other => format!("{other:?} is not {wanted}"),
+    }
+}
+
+impl FromValue for i64 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(*i),
+            other => Err(null_or_type(other, "an integer")),
+        }
+    }
+}
+
+impl FromValue for f64 {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Real(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            other => Err(null_or_type(other, "a number")),
+        }
+    }
+}
+
+/// Flags are stored as integers (0/1) on both databases.
+impl FromValue for bool {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Int(i) => Ok(*i != 0),
+            other => Err(null_or_type(other, "a flag")),
+        }
+    }
+}
+
+impl FromValue for String {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(null_or_type(other, "text")),
+        }
+    }
+}
+
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
     }
 }
 
