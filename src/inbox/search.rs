@@ -75,15 +75,7 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Hit
              JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
             params![message.chat_id],
         )?;
-        let field = |c: &str| name.get::<Option<String>>(c);
-        let contact_name = views::display_name(
-            name.get("id")?,
-            field("first_name")?.as_deref(),
-            field("last_name")?.as_deref(),
-            field("username")?.as_deref(),
-            field("phone")?.as_deref(),
-            field("email")?.as_deref(),
-        );
+        let contact_name = views::NameFields::from_row(&name)?.display(name.get("id")?);
         out.push(Found { contact_name, message });
     }
     Ok(Hits { messages: out })

@@ -45,6 +45,39 @@ pub fn display_name(
         .unwrap_or_else(|| format!("Visitor #{id}"))
 }
 
+/// A contact's name fields, read by their column names.
+pub struct NameFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl NameFields {
+    pub fn from_row(r: &Row) -> Result<Self, StoreError> {
+        Ok(NameFields {
+            first_name: r.get("first_name")?,
+            last_name: r.get("last_name")?,
+            username: r.get("username")?,
+            phone: r.get("phone")?,
+            email: r.get("email")?,
+        })
+    }
+
+    /// See [`display_name`].
+    pub fn display(&self, id: i64) -> String {
+        display_name(
+            id,
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.username.as_deref(),
+            self.phone.as_deref(),
+            self.email.as_deref(),
+        )
+    }
+}
+
 /// A stored JSON list; an empty list when the column is NULL.
 fn json_list(r: &Row, column: &str) -> Result<Vec<Json>, StoreError> {
     Ok(r.get_json::<Option<Vec<Json>>>(column)?.unwrap_or_default())
@@ -100,17 +133,8 @@ fn chat_from(r: &Row) -> Result<ChatRow, StoreError> {
     let (last_message_at, created_at, updated_at) =
         (r.get("last_message_at")?, r.get("created_at")?, r.get("updated_at")?);
     let contact_id = r.get("contact_id")?;
-    let (first, last): (Option<String>, Option<String>) = (r.get("first_name")?, r.get("last_name")?);
-    let (username, phone, email): (Option<String>, Option<String>, Option<String>) =
-        (r.get("username")?, r.get("phone")?, r.get("email")?);
-    let name = display_name(
-        contact_id,
-        first.as_deref(),
-        last.as_deref(),
-        username.as_deref(),
-        phone.as_deref(),
-        email.as_deref(),
-    );
+    let names = NameFields::from_row(r)?;
+    let name = names.display(contact_id);
     let assignee = match (r.get::<Option<i64>>("assignee_id")?, r.get("assignee_name")?, r.get("assignee_status")?) {
         (None, _, _) => None,
         (Some(id), Some(name), Some(status)) => Some(Assignee { id, name, status }),
@@ -126,7 +150,13 @@ fn chat_from(r: &Row) -> Result<ChatRow, StoreError> {
             last_message_at,
             created_at,
             updated_at,
-            contact: ChatContact { id: contact_id, name, username, phone, email },
+            contact: ChatContact {
+                id: contact_id,
+                name,
+                username: names.username,
+                phone: names.phone,
+                email: names.email,
+            },
             assignee,
             active_channel,
             channels: Vec::new(),
@@ -242,21 +272,9 @@ pub fn contacts_from(db: &mut Db, rows: &[Row]) -> Result<Vec<Contact>> {
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let id = r.get("id")?;
-        let (first_name, last_name, username, phone, email): (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ) = (r.get("first_name")?, r.get("last_name")?, r.get("username")?, r.get("phone")?, r.get("email")?);
-        let name = display_name(
-            id,
-            first_name.as_deref(),
-            last_name.as_deref(),
-            username.as_deref(),
-            phone.as_deref(),
-            email.as_deref(),
-        );
+        let names = NameFields::from_row(r)?;
+        let name = names.display(id);
+        let NameFields { first_name, last_name, username, phone, email } = names;
         out.push(Contact {
             id,
             name,

@@ -3,8 +3,8 @@
 //!
 //! The JSON the API returns and the events carry is serialized from these types. Their
 //! fields are declared in alphabetical order on purpose: that is the order in which
-//! `serde_json::Value` (a sorted map) wrote the same shapes before they were typed, so
-//! stored event data stays byte for byte what it was, and old and new rows read alike.
+//! `serde_json::Value` (a sorted map in the app's build) wrote the same shapes before
+//! they were typed, so stored event data stays byte for byte what it was (`tests.rs`).
 //!
 //! States are enums ([`stored_enum!`]): written to SQL with `as_str()`, read from rows
 //! with an error naming the column on an unknown value, and guarded by CHECK
@@ -34,3 +34,6 @@ pub use operator::{Notify, Operator, Role, Status};
 pub use states::{AuthorKind, ChatStatus, Direction, Handler, MessageKind, MessageState};
 pub use stored_enum::UnknownValue;
 pub use time::Time;
+
+#[cfg(test)]
+mod tests;
