@@ -122,6 +122,8 @@ impl Row {
         }
     }
 
+    /// By position, for ad-hoc queries (`COUNT(*)`, `RETURNING id`) whose column cannot
+    /// be NULL: NULL reads as 0 here. Domain values are read with [`Row::get`].
     pub fn i64(&self, i: usize) -> i64 {
         self.opt_i64(i).unwrap_or(0)
     }
@@ -152,6 +154,7 @@ impl Row {
         self.i64(i) != 0
     }
 
+    /// By position, for ad-hoc queries whose column cannot be NULL: NULL reads as "".
     pub fn str(&self, i: usize) -> String {
         self.opt_str(i).unwrap_or_default()
     }
