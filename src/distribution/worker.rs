@@ -173,7 +173,7 @@ async fn new_events(app: &App) -> Result<(Vec<Todo>, i64)> {
     let rows = app.store.read(move |db| events::of_kinds(db, &kinds, after, newest)).await?;
     let mut todo = Vec::new();
     for r in rows {
-        match r.decode() {
+        match r.decode().as_deref() {
             Ok(Event::ChatOpened(e)) if e.reopened => todo.extend(r.chat_id.map(Todo::Reopened)),
             Ok(Event::OperatorUpdated(e)) if e.operator.status == Status::Offline => {
                 todo.push(Todo::Offline { operator: e.operator.id, at: r.at_ms });

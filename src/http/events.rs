@@ -145,7 +145,7 @@ async fn send_ephemeral(
     f: Arc<serde_json::Value>,
 ) -> Result<(), ()> {
     if viewer.sees_own_only() {
-        let row = EventRow { id: 0, kind: String::new(), chat_id: f["chat_id"].as_i64(), data: "{}".into(), at_ms: 0 };
+        let row = EventRow::stored(0, String::new(), f["chat_id"].as_i64(), "{}".into(), 0);
         if !visible(app, viewer, &row).await {
             return Ok(());
         }

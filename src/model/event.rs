@@ -50,6 +50,13 @@ macro_rules! events {
                     $(Event::$variant(d) => serde_json::to_string(d),)+
                 }
             }
+
+            /// The same event owning its data (a copy of what it borrows).
+            pub fn to_owned_event(&self) -> Event<'static> {
+                match self {
+                    $(Event::$variant(d) => Event::$variant(d.to_owned_event()),)+
+                }
+            }
         }
 
         impl Event<'static> {
@@ -155,6 +162,78 @@ pub struct ContactMerged {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperatorUpdated<'a> {
     pub operator: Cow<'a, Operator>,
+}
+
+/// Payloads' owned copies, for [`Event::to_owned_event`].
+fn owned<T: Clone>(c: &T) -> Cow<'static, T> {
+    Cow::Owned(c.clone())
+}
+
+impl ChatOpened<'_> {
+    fn to_owned_event(&self) -> ChatOpened<'static> {
+        ChatOpened { chat: owned(&self.chat), reopened: self.reopened }
+    }
+}
+
+impl ChatUpdated<'_> {
+    fn to_owned_event(&self) -> ChatUpdated<'static> {
+        ChatUpdated { chat: owned(&self.chat) }
+    }
+}
+
+impl ChatAssigned<'_> {
+    fn to_owned_event(&self) -> ChatAssigned<'static> {
+        ChatAssigned {
+            chat: owned(&self.chat),
+            from_operator_id: self.from_operator_id,
+            note: self.note.as_deref().map(owned),
+            operator_id: self.operator_id,
+            reason: self.reason,
+        }
+    }
+}
+
+impl ChatTransferred<'_> {
+    fn to_owned_event(&self) -> ChatTransferred<'static> {
+        ChatTransferred {
+            by_operator_id: self.by_operator_id,
+            chat: owned(&self.chat),
+            comment: Cow::Owned(self.comment.to_string()),
+            from_operator_id: self.from_operator_id,
+            note: self.note.as_deref().map(owned),
+            to_operator_id: self.to_operator_id,
+        }
+    }
+}
+
+impl MessageCreated<'_> {
+    fn to_owned_event(&self) -> MessageCreated<'static> {
+        MessageCreated { chat: owned(&self.chat), message: owned(&self.message) }
+    }
+}
+
+impl MessageUpdated<'_> {
+    fn to_owned_event(&self) -> MessageUpdated<'static> {
+        MessageUpdated { message: owned(&self.message) }
+    }
+}
+
+impl ContactUpdated<'_> {
+    fn to_owned_event(&self) -> ContactUpdated<'static> {
+        ContactUpdated { contact: owned(&self.contact) }
+    }
+}
+
+impl ContactMerged {
+    fn to_owned_event(&self) -> ContactMerged {
+        self.clone()
+    }
+}
+
+impl OperatorUpdated<'_> {
+    fn to_owned_event(&self) -> OperatorUpdated<'static> {
+        OperatorUpdated { operator: owned(&self.operator) }
+    }
 }
 
 /// Short constructors for the common shapes, borrowing what the caller has.

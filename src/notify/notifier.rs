@@ -69,7 +69,7 @@ fn consider(app: &App, e: &EventRow) {
             return;
         }
     };
-    let notice = match event {
+    let notice = match &*event {
         Event::ChatTransferred(t) => {
             let (comment, by) = (Some(t.comment.as_ref()), Some(t.by_operator_id));
             assigned(e, &t.chat, Some(t.to_operator_id), by, comment)
