@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::error::Result;
-use crate::model::MessageState;
+use crate::model::{AuthorKind, MessageState};
 use crate::params;
 use crate::store::events::{self, Event};
 use crate::store::{Backend, Db, Value};
@@ -150,7 +150,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
                 chat_id: r.i64(1),
                 external_id: r.str(5),
                 content,
-                author_kind: r.str(10),
+                author_kind: r.get::<AuthorKind>("author_kind")?.as_str().to_owned(),
                 author_name: r.opt_str(11),
                 created_at: crate::clock::rfc3339(r.i64(12)),
                 parts_sent: u32::try_from(r.i64(13)).unwrap_or(0),

@@ -65,6 +65,9 @@ pub struct Columns {
     names: String,
     /// Where each name ends in `names`.
     ends: Vec<usize>,
+    /// Debug builds (the tests) mark names the query has twice (`c.id, ct.id`), so that
+    /// reading one by name fails instead of picking either.
+    twice: Vec<bool>,
 }
 
 impl Columns {
@@ -73,6 +76,10 @@ impl Columns {
         for name in names {
             c.names.push_str(name);
             c.ends.push(c.names.len());
+        }
+        if cfg!(debug_assertions) {
+            let n = c.ends.len();
+            c.twice = (0..n).map(|i| (0..n).any(|j| j != i && c.name(j) == c.name(i))).collect();
         }
         c
     }
@@ -123,6 +130,9 @@ impl Row {
             .columns
             .position(name, from)
             .ok_or_else(|| StoreError::Decode(format!("the query has no column `{name}`")))?;
+        if self.columns.twice.get(i) == Some(&true) {
+            return Err(StoreError::Decode(format!("the query has two columns named `{name}`: alias one")));
+        }
         self.cursor.store(i + 1, Ordering::Relaxed);
         T::from_value(self.at(i)).map_err(|why| StoreError::Decode(format!("column `{name}`: {why}")))
     }
@@ -251,4 +261,36 @@ impl<T: FromValue> FromValue for Option<T> {
 #[macro_export]
 macro_rules! params {
     ($($v:expr),* $(,)?) => { &[$($crate::store::Value::from($v)),*][..] };
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::{Columns, Row, Value};
+
+    fn row(names: &[&str], values: Vec<Value>) -> Row {
+        Row::new(values, Arc::new(Columns::new(names.iter().copied())))
+    }
+
+    #[test]
+    fn columns_are_read_by_name_in_any_order() {
+        let r = row(&["id", "name", "note"], vec![Value::Int(7), Value::Text("Ada".into()), Value::Null]);
+        assert_eq!(r.get::<String>("name").unwrap(), "Ada");
+        assert_eq!(r.get::<i64>("id").unwrap(), 7);
+        assert_eq!(r.get::<Option<String>>("note").unwrap(), None);
+        assert_eq!(r.get::<Option<i64>>("id").unwrap(), Some(7));
+    }
+
+    #[test]
+    fn null_missing_mistyped_and_ambiguous_columns_are_errors() {
+        let r = row(&["id", "note", "id"], vec![Value::Int(7), Value::Null, Value::Int(8)]);
+        let err = |e: crate::store::StoreError| e.to_string();
+        assert_eq!(err(r.get::<String>("note").unwrap_err()), "cannot read stored value: column `note`: is NULL");
+        assert_eq!(err(r.get::<i64>("note").unwrap_err()), "cannot read stored value: column `note`: is NULL");
+        assert!(err(r.get::<i64>("nope").unwrap_err()).contains("no column `nope`"));
+        assert!(err(r.get::<i64>("id").unwrap_err()).contains("two columns named `id`"));
+        let r = row(&["n"], vec![Value::Text("x".into())]);
+        assert!(r.get::<i64>("n").is_err(), "text is not read as a number");
+    }
 }
