@@ -256,7 +256,7 @@ async fn record(app: &App, job: Job, outcome: Outcome) -> Result<()> {
                 }
             }
             let message = crate::inbox::views::message(db, id)?;
-            events::append(db, Some(job.chat_id), &Event::message_updated(&message), now)?;
+            events::append(db, Some(job.chat_id), Event::message_updated(&message), now)?;
             Ok(())
         })
         .await

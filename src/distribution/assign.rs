@@ -56,7 +56,7 @@ pub fn assign(
         operator_id: to,
         reason,
     });
-    events::append(db, Some(chat_id), &event, now)?;
+    events::append(db, Some(chat_id), event, now)?;
     Ok(Some(Assigned { chat_id, operator_id: to, from_operator_id: expected, reason, record_id }))
 }
 

@@ -136,7 +136,7 @@ pub fn get(db: &mut Db, viewer: &Viewer, chat_id: i64) -> Result<Chat> {
 fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Chat> {
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
     let chat = views::chat(db, chat_id)?;
-    events::append(db, Some(chat_id), &Event::chat_updated(&chat), now)?;
+    events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     Ok(chat)
 }
 
@@ -207,7 +207,7 @@ pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &s
         note: note.as_ref().map(Cow::Borrowed),
         to_operator_id: to,
     });
-    events::append(db, Some(chat_id), &event, now)?;
+    events::append(db, Some(chat_id), event, now)?;
     Ok(chat)
 }
 

@@ -177,6 +177,6 @@ pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Con
     db.exec("UPDATE contacts SET updated_at = $1 WHERE id = $2", params![now, id])?;
     index_terms(db, id)?;
     let contact = views::contact(db, id)?;
-    events::append(db, contact.chat_id, &Event::contact_updated(&contact), now)?;
+    events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
     Ok(contact)
 }

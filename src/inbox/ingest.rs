@@ -88,9 +88,9 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     let chat_now = views::chat_knowing(db, chat.id, Some(message))?;
     if chat.opened {
         let opened = Event::ChatOpened(kinds::ChatOpened { chat: Cow::Borrowed(&chat_now), reopened: chat.reopened });
-        events::append(db, Some(chat.id), &opened, now)?;
+        events::append(db, Some(chat.id), opened, now)?;
     }
-    super::messages::announce_last(db, &chat_now, now)?;
+    super::messages::announce_last(db, chat_now, now)?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
 }
 
@@ -224,7 +224,7 @@ fn edit(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
             params![inbound.content.text.as_deref(), entities, now, message_id],
         )?;
         let message = views::message(db, message_id)?;
-        events::append(db, Some(chat_id), &Event::message_updated(&message), now)?;
+        events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     }
     Ok(Receipt { chat_id, message_id, created: false })
 }

@@ -176,10 +176,10 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
         source_id: source,
         target_id: target,
     };
-    events::append(db, remaining_chat, &Event::ContactMerged(merged), now)?;
+    events::append(db, remaining_chat, Event::ContactMerged(merged), now)?;
     if let Some(chat_id) = remaining_chat {
         let chat = views::chat(db, chat_id)?;
-        events::append(db, Some(chat_id), &Event::chat_updated(&chat), now)?;
+        events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     }
     let contact = views::contact(db, target)?;
     Ok(Merged { contact, merge_id })
@@ -263,7 +263,7 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
     index_terms(db, source)?;
     for chat_id in chats {
         let chat = views::chat(db, chat_id)?;
-        events::append(db, Some(chat_id), &Event::chat_updated(&chat), now)?;
+        events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     }
     Ok(Unmerged { target: views::contact(db, target)?, source: views::contact(db, source)? })
 }

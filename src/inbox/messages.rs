@@ -1,6 +1,8 @@
 //! Replies, notes and history. A reply is stored `queued` in the outbox; the outbox
 //! worker sends it after commit. Notes never leave Parley.
 
+use std::borrow::Cow;
+
 use parley_sdk::Content;
 use serde::Serialize;
 use serde_json::json;
@@ -13,7 +15,7 @@ pub use crate::model::Author;
 use crate::model::{Chat, Direction, Message, MessageKind, MessageState};
 use crate::params;
 use crate::store::Db;
-use crate::store::events::{self, Event};
+use crate::store::events::{self, Event, kinds};
 
 fn check_text(text: &str, max_chars: usize) -> Result<&str> {
     let text = text.trim_end();
@@ -101,7 +103,7 @@ pub fn enqueue(
     )?;
     let message = views::message(db, id)?;
     let chat = views::chat_knowing(db, chat_id, Some(message))?;
-    announce_last(db, &chat, now)?;
+    announce_last(db, chat, now)?;
     Ok(id)
 }
 
@@ -129,15 +131,19 @@ pub fn insert_note(db: &mut Db, chat_id: i64, author: Author, text: &str, now: i
 
 /// Appends `message.created`: the consoles add the message and update the chat's row.
 pub fn announce(db: &mut Db, message: &Message, chat: &Chat, now: i64) -> Result<()> {
-    events::append(db, Some(chat.id), &Event::message_created(message, chat), now)?;
+    events::append(db, Some(chat.id), Event::message_created(message, chat), now)?;
     Ok(())
 }
 
-/// [`announce`] for a chat built with its new message as its last one.
-pub fn announce_last(db: &mut Db, chat: &Chat, now: i64) -> Result<()> {
+/// [`announce`] for a chat built with its new message as its last one; the event takes
+/// the chat over (ingest's hot path: only the message is copied for it).
+pub fn announce_last(db: &mut Db, chat: Chat, now: i64) -> Result<()> {
     let message =
-        chat.last_message.as_ref().ok_or_else(|| Error::Invalid(format!("chat {} has no last message", chat.id)))?;
-    announce(db, message, chat, now)
+        chat.last_message.clone().ok_or_else(|| Error::Invalid(format!("chat {} has no last message", chat.id)))?;
+    let chat_id = Some(chat.id);
+    let event = Event::MessageCreated(kinds::MessageCreated { chat: Cow::Owned(chat), message: Cow::Owned(message) });
+    events::append(db, chat_id, event, now)?;
+    Ok(())
 }
 
 /// A page of history, oldest first.

@@ -5,9 +5,10 @@
 //! derived from [`Event`]: `kind()` names it, `data_json()` serializes the payload,
 //! and [`Event::decode`] reads a stored row back, so consumers match on variants.
 //!
-//! Payloads borrow what the appender already has ([`Cow::Borrowed`]): ingest builds a
-//! chat and its message once and the event serializes them in place, without copying.
-//! Decoded events own their data.
+//! Payloads borrow what the appender keeps using ([`Cow::Borrowed`]), or own what it
+//! hands over ([`Cow::Owned`]: ingest gives its chat away): the event serializes them in
+//! place, and the copy that local consumers get moves what is owned. Decoded events own
+//! their data.
 //!
 //! Adding a kind (flows will add `flow.*`, broadcasts `broadcast.*`): a payload struct
 //! with its fields in alphabetical order, and one line in the `events!` list below.
@@ -51,10 +52,11 @@ macro_rules! events {
                 }
             }
 
-            /// The same event owning its data (a copy of what it borrows).
-            pub fn to_owned_event(&self) -> Event<'static> {
+            /// The same event owning its data: what it owned is moved, what it borrows
+            /// is copied.
+            pub fn into_static(self) -> Event<'static> {
                 match self {
-                    $(Event::$variant(d) => Event::$variant(d.to_owned_event()),)+
+                    $(Event::$variant(d) => Event::$variant(d.into_static()),)+
                 }
             }
         }
@@ -164,29 +166,29 @@ pub struct OperatorUpdated<'a> {
     pub operator: Cow<'a, Operator>,
 }
 
-/// Payloads' owned copies, for [`Event::to_owned_event`].
-fn owned<T: Clone>(c: &T) -> Cow<'static, T> {
-    Cow::Owned(c.clone())
+/// A payload's field owning its value, for [`Event::into_static`].
+fn owned<T: Clone>(c: Cow<'_, T>) -> Cow<'static, T> {
+    Cow::Owned(c.into_owned())
 }
 
 impl ChatOpened<'_> {
-    fn to_owned_event(&self) -> ChatOpened<'static> {
-        ChatOpened { chat: owned(&self.chat), reopened: self.reopened }
+    fn into_static(self) -> ChatOpened<'static> {
+        ChatOpened { chat: owned(self.chat), reopened: self.reopened }
     }
 }
 
 impl ChatUpdated<'_> {
-    fn to_owned_event(&self) -> ChatUpdated<'static> {
-        ChatUpdated { chat: owned(&self.chat) }
+    fn into_static(self) -> ChatUpdated<'static> {
+        ChatUpdated { chat: owned(self.chat) }
     }
 }
 
 impl ChatAssigned<'_> {
-    fn to_owned_event(&self) -> ChatAssigned<'static> {
+    fn into_static(self) -> ChatAssigned<'static> {
         ChatAssigned {
-            chat: owned(&self.chat),
+            chat: owned(self.chat),
             from_operator_id: self.from_operator_id,
-            note: self.note.as_deref().map(owned),
+            note: self.note.map(owned),
             operator_id: self.operator_id,
             reason: self.reason,
         }
@@ -194,45 +196,45 @@ impl ChatAssigned<'_> {
 }
 
 impl ChatTransferred<'_> {
-    fn to_owned_event(&self) -> ChatTransferred<'static> {
+    fn into_static(self) -> ChatTransferred<'static> {
         ChatTransferred {
             by_operator_id: self.by_operator_id,
-            chat: owned(&self.chat),
-            comment: Cow::Owned(self.comment.to_string()),
+            chat: owned(self.chat),
+            comment: Cow::Owned(self.comment.into_owned()),
             from_operator_id: self.from_operator_id,
-            note: self.note.as_deref().map(owned),
+            note: self.note.map(owned),
             to_operator_id: self.to_operator_id,
         }
     }
 }
 
 impl MessageCreated<'_> {
-    fn to_owned_event(&self) -> MessageCreated<'static> {
-        MessageCreated { chat: owned(&self.chat), message: owned(&self.message) }
+    fn into_static(self) -> MessageCreated<'static> {
+        MessageCreated { chat: owned(self.chat), message: owned(self.message) }
     }
 }
 
 impl MessageUpdated<'_> {
-    fn to_owned_event(&self) -> MessageUpdated<'static> {
-        MessageUpdated { message: owned(&self.message) }
+    fn into_static(self) -> MessageUpdated<'static> {
+        MessageUpdated { message: owned(self.message) }
     }
 }
 
 impl ContactUpdated<'_> {
-    fn to_owned_event(&self) -> ContactUpdated<'static> {
-        ContactUpdated { contact: owned(&self.contact) }
+    fn into_static(self) -> ContactUpdated<'static> {
+        ContactUpdated { contact: owned(self.contact) }
     }
 }
 
 impl ContactMerged {
-    fn to_owned_event(&self) -> ContactMerged {
-        self.clone()
+    fn into_static(self) -> ContactMerged {
+        self
     }
 }
 
 impl OperatorUpdated<'_> {
-    fn to_owned_event(&self) -> OperatorUpdated<'static> {
-        OperatorUpdated { operator: owned(&self.operator) }
+    fn into_static(self) -> OperatorUpdated<'static> {
+        OperatorUpdated { operator: owned(self.operator) }
     }
 }
 

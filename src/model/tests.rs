@@ -238,7 +238,7 @@ fn every_kind_reads_back_as_written() {
     for e in &events {
         let decoded = Event::decode(e.kind().as_str(), &e.data_json().unwrap()).unwrap();
         assert_eq!(&decoded, e);
-        assert_eq!(&e.to_owned_event(), e, "the copy a local consumer gets is the event");
+        assert_eq!(&e.clone().into_static(), e, "the copy a local consumer gets is the event");
     }
 }
 

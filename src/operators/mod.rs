@@ -89,7 +89,7 @@ pub fn set_status(db: &mut Db, id: i64, status: Status, now: i64) -> Result<Oper
     db.exec("UPDATE operators SET status = $1 WHERE id = $2", params![status, id])?;
     db.exec("INSERT INTO operator_status_log (operator_id, status, at) VALUES ($1, $2, $3)", params![id, status, now])?;
     let op = get(db, id)?;
-    events::append(db, None, &Event::operator_updated(&op), now)?;
+    events::append(db, None, Event::operator_updated(&op), now)?;
     Ok(op)
 }
 

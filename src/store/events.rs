@@ -46,7 +46,7 @@ impl EventRow {
 
 /// Appends an event in the current transaction; it is published after commit. The one
 /// way events are written: kind and data both come from `event`.
-pub fn append(db: &mut Db, chat_id: Option<i64>, event: &Event, now_ms: i64) -> Result<i64, StoreError> {
+pub fn append(db: &mut Db, chat_id: Option<i64>, event: Event<'_>, now_ms: i64) -> Result<i64, StoreError> {
     let kind = event.kind().as_str();
     let data = event.data_json().map_err(|e| StoreError::Decode(e.to_string()))?;
     let id = db
@@ -55,7 +55,7 @@ pub fn append(db: &mut Db, chat_id: Option<i64>, event: &Event, now_ms: i64) -> 
             params![kind, chat_id, data.as_str(), now_ms],
         )?
         .get("id")?;
-    let typed = Some(Arc::new(event.to_owned_event()));
+    let typed = Some(Arc::new(event.into_static()));
     db.appended.push(EventRow { id, kind: kind.to_owned(), chat_id, data, at_ms: now_ms, typed });
     Ok(id)
 }

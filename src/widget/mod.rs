@@ -91,7 +91,7 @@ pub fn message(db: &mut Db, id: i64) -> Result<WidgetMessage> {
 pub fn prechat(db: &mut Db, channel_id: i64, visitor: &str, profile: &Profile, now: i64) -> Result<VisitorState> {
     let (_, contact_id) = crate::inbox::ingest::identity_for(db, channel_id, visitor, profile, None, now)?;
     let contact = crate::inbox::views::contact(db, contact_id)?;
-    events::append(db, contact.chat_id, &Event::contact_updated(&contact), now)?;
+    events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
     state(db, channel_id, visitor)
 }
 
@@ -109,7 +109,7 @@ pub fn mark_read(db: &mut Db, chat_id: i64, channel_id: i64, up_to: i64, now: i6
     for id in &ids {
         db.exec("UPDATE messages SET state = $1 WHERE id = $2", params![MessageState::Read, *id])?;
         let message = crate::inbox::views::message(db, *id)?;
-        events::append(db, Some(chat_id), &Event::message_updated(&message), now)?;
+        events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     }
     Ok(ids.len())
 }
