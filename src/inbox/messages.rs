@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use std::borrow::Cow;
+
 use parley_sdk::Content;
 use serde::Serialize;
 use serde_json::json;
