@@ -3,8 +3,6 @@
 
 use std::borrow::Cow;
 
-use std::borrow::Cow;
-
 use parley_sdk::Content;
 use serde::Serialize;
 use serde_json::json;
