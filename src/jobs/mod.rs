@@ -16,25 +16,11 @@ use crate::error::{Error, Result};
 use crate::params;
 use crate::store::{Db, StoreError, Wake};
 
-/// The kinds of job; the table's CHECK lists the same.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    /// An automatically assigned chat not answered in time moves on (distribution).
-    AnswerTimeout,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::AnswerTimeout => "answer_timeout",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Kind> {
-        match s {
-            "answer_timeout" => Ok(Kind::AnswerTimeout),
-            other => Err(Error::Store(StoreError::Decode(format!("unknown job kind {other:?}")))),
-        }
+crate::model::stored_enum! {
+    /// The kinds of job; the table's CHECK lists the same.
+    pub enum Kind: "job kind" {
+        /// An automatically assigned chat not answered in time moves on (distribution).
+        AnswerTimeout = "answer_timeout",
     }
 }
 
@@ -105,7 +91,7 @@ pub fn schedule(
         "INSERT INTO jobs (kind, key, payload, run_at, created_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, payload = excluded.payload, run_at = excluded.run_at, \
          attempts = 0, last_error = NULL, lease_until = 0",
-        params![kind.as_str(), key, payload, run_at, now],
+        params![kind, key, payload, run_at, now],
     )?;
     db.wake(Wake::Jobs);
     Ok(())

@@ -114,7 +114,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
         db.exec("UPDATE jobs SET lease_until = $1 WHERE id = $2", params![lease_until, r.i64(0)])?;
         jobs.push(Job {
             id: r.i64(0),
-            kind: Kind::parse(&r.str(1))?,
+            kind: r.get::<Kind>("kind")?,
             key: r.str(2),
             payload: serde_json::from_str(&r.str(3)).unwrap_or_default(),
             run_at: r.i64(4),

@@ -33,6 +33,7 @@ pub use message::{Author, AuthorRef, Message};
 pub use operator::{Notify, Operator, Role, Status};
 pub use states::{AuthorKind, ChatStatus, Direction, Handler, MessageKind, MessageState};
 pub use stored_enum::UnknownValue;
+pub(crate) use stored_enum::stored_enum;
 pub use time::Time;
 
 #[cfg(test)]

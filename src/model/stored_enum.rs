@@ -95,6 +95,9 @@ macro_rules! stored_enum {
     };
 }
 
+/// For enums stored as text outside the model (job kinds): `crate::model::stored_enum!`.
+pub(crate) use stored_enum;
+
 #[cfg(test)]
 mod tests {
     stored_enum! {
