@@ -66,16 +66,9 @@ pub struct Outbox {
     /// Sends in flight at once. A quarter of them (at least one) is kept for the live
     /// lane (operators, system messages, notifications): bots and broadcasts never take all.
     pub concurrency: usize,
-    /// The longest one send may take before it counts as a transient failure.
+    /// The longest one send may take before it counts as a transient failure (capped
+    /// by `outbox::claim::send_timeout_ms`).
     pub send_timeout_ms: u64,
-}
-
-impl Outbox {
-    /// The send timeout, kept well inside the claim's lease so that no other node takes
-    /// a send that is still running.
-    pub fn send_timeout_ms(&self) -> u64 {
-        self.send_timeout_ms.clamp(1, crate::outbox::LEASE_MS as u64 / 2)
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,19 +7,10 @@
 use std::path::{Path, PathBuf};
 
 /// Files that take `App`: the HTTP layer, the hub handle, and the workers that live in
-/// their domain's folder but run on the whole app.
-const TOP: &[&str] = &[
-    "lib.rs",
-    "main.rs",
-    "app.rs",
-    "hub.rs",
-    "http/",
-    "outbox.rs",
-    "distribution/worker.rs",
-    "notify/intercept.rs",
-    "notify/notifier.rs",
-    "notify/send.rs",
-];
+/// their domain's folder but run on the whole app (the outbox's loop and its attempts,
+/// the distributor's loop).
+const TOP: &[&str] =
+    &["lib.rs", "main.rs", "app.rs", "hub.rs", "http/", "outbox/mod.rs", "outbox/attempt.rs", "distribution/worker.rs"];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("src/ is readable") {
@@ -32,9 +23,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The file's code without `//` comments (doc links may point anywhere).
+/// The file's code without `//` comments (doc links may point anywhere) and without its
+/// unit tests (which may set up their fixtures through any module).
 fn code(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("a source file is readable");
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
     text.lines().map(|l| l.split("//").next().unwrap_or_default()).collect::<Vec<_>>().join("\n")
 }
 
@@ -50,7 +43,7 @@ fn violations() -> Vec<String> {
             continue;
         }
         let code = code(&path);
-        let mut forbidden = vec!["crate::app", "crate::hub", "crate::http", "crate::outbox", "axum"];
+        let mut forbidden = vec!["crate::app", "crate::hub", "crate::http", "axum"];
         let domain = [
             "crate::inbox",
             "crate::operators",
@@ -63,10 +56,11 @@ fn violations() -> Vec<String> {
         if name.starts_with("store/") {
             // The store serves every layer and knows none of them.
             forbidden.extend(domain);
-            forbidden.push("crate::config");
+            forbidden.extend(["crate::outbox", "crate::jobs", "crate::consumers", "crate::config"]);
         } else if name.starts_with("config") {
             // The domain reads its settings; the settings know no domain.
             forbidden.extend(domain);
+            forbidden.extend(["crate::outbox", "crate::jobs", "crate::consumers"]);
         } else if name.starts_with("inbox/") {
             // The bottom of the domain: chats, messages, contacts need no one else's.
             forbidden.extend(domain.iter().filter(|d| **d != "crate::inbox"));

@@ -51,7 +51,7 @@ pub async fn attempt(app: &App, send: &Send) -> Outcome {
             unreachable: false,
         };
     };
-    let timeout = Duration::from_millis(app.config.outbox.send_timeout_ms());
+    let timeout = Duration::from_millis(super::claim::send_timeout_ms(&app.config.outbox));
     let result = tokio::time::timeout(timeout, connector.send(channel, &send.outbound))
         .await
         .unwrap_or_else(|_| Err(SendError::Transient("the platform did not answer in time".into())));
