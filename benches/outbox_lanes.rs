@@ -29,7 +29,7 @@ use telegram_fake::{FakeTelegram, Person};
 
 #[allow(dead_code)] // shared with ingest_load, which uses all of it
 mod common;
-use common::{admin_session, mem_mib, pct, setting};
+use common::{admin_session, mem_mib, pct, post_json, setting};
 
 const PATIENCE: Duration = Duration::from_secs(300);
 
@@ -43,14 +43,7 @@ struct Bench {
 
 impl Bench {
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let res =
-            self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).json(&body).send().await?;
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{path} answered {status}: {v}");
-        }
-        Ok(v)
+        post_json(&self.http, &self.base, &self.cookie, path, body).await
     }
 
     async fn channel(&self, token: &str, throttle: bool) -> anyhow::Result<i64> {

@@ -33,7 +33,7 @@ use telegram_fake::{FakeTelegram, Person};
 
 #[allow(dead_code)] // shared with ingest_load, which uses all of it
 mod common;
-use common::{CpuMark, admin_session, mem_mib, setting};
+use common::{CpuMark, admin_session, mem_mib, post_json, setting};
 
 /// How long any phase may take before the bench gives up (the fake's waits use it).
 const PATIENCE: Duration = Duration::from_secs(300);
@@ -53,14 +53,7 @@ struct Bench {
 
 impl Bench {
     async fn post(&self, path: &str, body: Value) -> anyhow::Result<Value> {
-        let res =
-            self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).json(&body).send().await?;
-        let status = res.status();
-        let v: Value = res.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("{path} answered {status}: {v}");
-        }
-        Ok(v)
+        post_json(&self.http, &self.base, &self.cookie, path, body).await
     }
 
     async fn channel(&self, token: &str, mode: &str, throttle: bool) -> anyhow::Result<i64> {

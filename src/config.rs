@@ -66,8 +66,7 @@ pub struct Outbox {
     /// Sends in flight at once. A quarter of them (at least one) is kept for the live
     /// lane (operators, system messages, notifications): bots and broadcasts never take all.
     pub concurrency: usize,
-    /// The longest one send may take before it counts as a transient failure (capped
-    /// by `outbox::claim::send_timeout_ms`).
+    /// The longest one send may take before it counts as a transient failure.
     pub send_timeout_ms: u64,
 }
 

@@ -298,8 +298,8 @@ async fn a_chat_reopened_by_its_contact_goes_back_to_its_online_assignee() {
     assert_eq!(queue["chats"][0]["id"], chat);
 }
 
-#[tokio::test]
-async fn an_unanswered_chat_moves_to_the_next_online_operator_with_a_note() {
+/// A clocked app with a 60 s answer timeout, operators Olga and Pavel, a webhook channel.
+async fn with_answer_timeout() -> (TestApp, Session, Session, Session, WebhookChannel) {
     let app = spawn_app_clocked(|c| {
         c.distribution.answer_timeout_seconds = 60;
         c.distribution.offline_grace_seconds = 0;
@@ -310,6 +310,12 @@ async fn an_unanswered_chat_moves_to_the_next_online_operator_with_a_note() {
     let pavel = app.operator(&admin, "Pavel").await;
     let fake = FakeReceiver::start().await;
     let channel = app.webhook_channel(&admin, &fake).await;
+    (app, admin, olga, pavel, channel)
+}
+
+#[tokio::test]
+async fn an_unanswered_chat_moves_to_the_next_online_operator_with_a_note() {
+    let (app, admin, olga, pavel, channel) = with_answer_timeout().await;
     set_status(&olga, "online").await;
     let chat = open(&channel, "ann").await;
     pass(&app).await;
@@ -347,16 +353,7 @@ async fn an_unanswered_chat_moves_to_the_next_online_operator_with_a_note() {
 /// The answer timeout is a durable job: it outlives a restart of the app.
 #[tokio::test]
 async fn an_answer_timeout_survives_a_restart() {
-    let app = spawn_app_clocked(|c| {
-        c.distribution.answer_timeout_seconds = 60;
-        c.distribution.offline_grace_seconds = 0;
-    })
-    .await;
-    let admin = app.admin().await;
-    let olga = app.operator(&admin, "Olga").await;
-    app.operator(&admin, "Pavel").await;
-    let fake = FakeReceiver::start().await;
-    let channel = app.webhook_channel(&admin, &fake).await;
+    let (app, admin, olga, _, channel) = with_answer_timeout().await;
     set_status(&olga, "online").await;
     let chat = open(&channel, "ann").await;
     pass(&app).await;

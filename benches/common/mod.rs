@@ -106,6 +106,24 @@ pub async fn admin_session(http: &reqwest::Client, base: &str, setup_link: &str)
     Ok(cookie.to_owned())
 }
 
+/// POSTs `body` as the admin of `cookie`; the JSON answer, or an error naming the status.
+#[allow(dead_code, reason = "not every bench calls the API")]
+pub async fn post_json(
+    http: &reqwest::Client,
+    base: &str,
+    cookie: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let res = http.post(format!("{base}{path}")).header("cookie", cookie).json(&body).send().await?;
+    let status = res.status();
+    let v: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        bail!("{path} answered {status}: {v}");
+    }
+    Ok(v)
+}
+
 /// A point in time with CPU counters, to tell what a phase cost and how busy the
 /// rest of the machine was meanwhile (other programs skew every figure on 2 cores).
 pub struct CpuMark {

@@ -124,7 +124,12 @@ mod tests {
         assert_eq!(hooks.names(), ["first", "taker", "last"]);
         let counts = store
             .write(move |db| -> Result<(i64, i64)> {
-                let channel = crate::channels::create(db, "webhook", "Hooks", &serde_json::json!({}), 0)?.channel.id;
+                let channel = db
+                    .query_one(
+                        "INSERT INTO channels (kind, name, key, created_at) VALUES ('webhook', 'Hooks', 'k', 0) RETURNING id",
+                        &[],
+                    )?
+                    .i64(0);
                 ingest(db, &hooks, &inbound(channel, "m1", "hello"), 1)?;
                 let taken = ingest(db, &hooks, &inbound(channel, "m2", "mine"), 2)?;
                 assert!(!taken.created);

@@ -6,7 +6,7 @@ use std::time::Duration;
 use parley_sdk::SendError;
 use rand::Rng;
 
-use super::claim::{Send, What};
+use super::claim::{LEASE_MS, Send, What};
 use crate::app::App;
 use crate::config::Outbox as Settings;
 
@@ -51,7 +51,8 @@ pub async fn attempt(app: &App, send: &Send) -> Outcome {
             unreachable: false,
         };
     };
-    let timeout = Duration::from_millis(super::claim::send_timeout_ms(&app.config.outbox));
+    // Kept well inside the claim's lease, so that no other node takes a send still running.
+    let timeout = Duration::from_millis(app.config.outbox.send_timeout_ms.clamp(1, LEASE_MS as u64 / 2));
     let result = tokio::time::timeout(timeout, connector.send(channel, &send.outbound))
         .await
         .unwrap_or_else(|_| Err(SendError::Transient("the platform did not answer in time".into())));

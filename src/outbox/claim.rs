@@ -11,15 +11,9 @@ use crate::params;
 use crate::store::{Backend, Db, Row};
 
 /// How long a claimed send is reserved for the node that claimed it. Longer than the
-/// longest send ([`send_timeout_ms`] is capped below it), so two nodes never send the same
-/// row; a node that dies mid-send leaves it for this long.
+/// longest send (`[outbox] send_timeout_ms` is capped at half of it), so two
+/// nodes never send the same row; a node that dies mid-send leaves it for this long.
 pub const LEASE_MS: i64 = 120_000;
-
-/// The configured send timeout, kept well inside the lease so that no other node takes
-/// a send that is still running. (Here, not in `config`, which knows no outbox.)
-pub fn send_timeout_ms(settings: &crate::config::Outbox) -> u64 {
-    settings.send_timeout_ms.clamp(1, LEASE_MS as u64 / 2)
-}
 
 /// One claimed send.
 #[derive(Debug)]

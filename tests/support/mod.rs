@@ -56,37 +56,33 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = Config::default();
-    config.database.url = database_url(dir.path());
-    config.database.readers = 2;
-    config.listen = "127.0.0.1:0".into();
-    configure(&mut config);
+    let (config, dir) = fresh(configure);
     start(config, dir, None, true).await
 }
 
 /// An app whose event consumers (the distributor's loop, the notifier) do not run:
 /// events it commits wait for the next start.
 pub async fn spawn_app_without_consumers(configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = Config::default();
-    config.database.url = database_url(dir.path());
-    config.database.readers = 2;
-    config.listen = "127.0.0.1:0".into();
-    configure(&mut config);
+    let (config, dir) = fresh(configure);
     start(config, dir, None, false).await
 }
 
 /// An app whose clock moves only when the test says so.
 pub async fn spawn_app_clocked(configure: impl FnOnce(&mut Config)) -> TestApp {
+    let (config, dir) = fresh(configure);
+    let clock = ManualClock::new(parley::clock::system_now_ms());
+    start(config, dir, Some(clock), true).await
+}
+
+/// A configuration on a database of its own, changed by `configure`.
+fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::TempDir>) {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = Config::default();
     config.database.url = database_url(dir.path());
     config.database.readers = 2;
     config.listen = "127.0.0.1:0".into();
     configure(&mut config);
-    let clock = ManualClock::new(parley::clock::system_now_ms());
-    start(config, dir, Some(clock), true).await
+    (config, dir)
 }
 
 async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<ManualClock>, consumers: bool) -> TestApp {
