@@ -107,7 +107,7 @@ impl App {
             loop {
                 tokio::select! {
                     e = events.recv() => match e {
-                        Ok(e) if e.kind == "operator.updated" => break,
+                        Ok(e) if e.event_kind() == Some(crate::store::events::EventKind::OperatorUpdated) => break,
                         Ok(_) => {}
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
                         Err(_) => return,

@@ -47,10 +47,15 @@ pub struct StoredChannel {
 
 fn from_row(r: &Row) -> Result<StoredChannel> {
     Ok(StoredChannel {
-        channel: Channel { id: r.i64(0), kind: r.str(1), name: r.str(2), settings: r.json(4)? },
-        key: r.str(3),
-        distribution: r.bool(5),
-        created_at: r.i64(6),
+        channel: Channel {
+            id: r.get("id")?,
+            kind: r.get("kind")?,
+            name: r.get("name")?,
+            settings: r.get_json("settings")?,
+        },
+        key: r.get("key")?,
+        distribution: r.get("distribution")?,
+        created_at: r.get("created_at")?,
     })
 }
 

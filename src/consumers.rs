@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::error::Result;
 use crate::params;
+use crate::store::events::EventKind;
 use crate::store::{Db, EventRow, Store};
 
 /// Most events handled in one transaction.
@@ -37,7 +38,7 @@ pub trait Consumer: Send + Sync + 'static {
     /// Its name in the `consumers` table.
     const NAME: &'static str;
     /// The event kinds it wants; the others only move its position.
-    const KINDS: &'static [&'static str];
+    const KINDS: &'static [EventKind];
     /// What `handle` learns about one batch (assignments made, say).
     type Output: Default + Send + 'static;
 
@@ -176,22 +177,10 @@ fn load(db: &mut Db, name: &str) -> Result<i64> {
 }
 
 /// The newest event id, and the events of `kinds` after `after` up to it (at most [`BATCH`]).
-fn pending(db: &mut Db, after: i64, kinds: &[&str]) -> Result<(i64, Vec<EventRow>)> {
+fn pending(db: &mut Db, after: i64, kinds: &[EventKind]) -> Result<(i64, Vec<EventRow>)> {
     let newest = crate::store::events::last_id(db)?;
     if newest <= after {
         return Ok((after, Vec::new()));
     }
-    let list = kinds.iter().map(|k| format!("'{k}'")).collect::<Vec<_>>().join(", ");
-    let rows = db.query(
-        &format!(
-            "SELECT id, kind, chat_id, data, created_at FROM events WHERE id > $1 AND id <= $2 \
-             AND kind IN ({list}) ORDER BY id LIMIT $3"
-        ),
-        params![after, newest, BATCH],
-    )?;
-    let events = rows
-        .into_iter()
-        .map(|r| EventRow { id: r.i64(0), kind: r.str(1), chat_id: r.opt_i64(2), data: r.str(3), at_ms: r.i64(4) })
-        .collect();
-    Ok((newest, events))
+    Ok((newest, crate::store::events::of_kinds(db, kinds, after, newest, BATCH)?))
 }

@@ -15,6 +15,7 @@ pub mod inbox;
 pub mod jobs;
 pub mod locks;
 pub mod metrics;
+pub mod model;
 pub mod notify;
 pub mod operators;
 pub mod outbox;

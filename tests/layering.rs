@@ -67,6 +67,10 @@ fn violations() -> Vec<String> {
             // The store serves every layer and knows none of them.
             forbidden.extend(domain);
             forbidden.extend(["crate::outbox", "crate::jobs", "crate::consumers", "crate::config"]);
+        } else if name.starts_with("model/") {
+            // The domain's values: every layer speaks them, they know none.
+            forbidden.extend(domain);
+            forbidden.extend(["crate::outbox", "crate::jobs", "crate::consumers", "crate::config"]);
         } else if name.starts_with("config") {
             // The domain reads its settings; the settings know no domain.
             forbidden.extend(domain);

@@ -20,4 +20,5 @@ mod outbox;
 mod reports;
 mod robustness;
 mod telegram;
+mod typed_states;
 mod widget;

@@ -1,14 +1,18 @@
 //! One change of a chat's assignee on the distributor's behalf: the conditional update
 //! that makes it happen at most once, its record, an optional system note, the event.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
-use serde_json::{Value as Json, json};
 
 use crate::error::Result;
 use crate::inbox::assignments::{self, Reason};
+use crate::inbox::messages::{Author, announce, insert_note};
 use crate::inbox::views;
+use crate::model::{ChatStatus, Message};
 use crate::params;
-use crate::store::{Db, events};
+use crate::store::Db;
+use crate::store::events::{self, Event, kinds};
 
 /// One change the distributor made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,8 +40,8 @@ pub fn assign(
 ) -> Result<Option<Assigned>> {
     let changed = db.exec(
         "UPDATE chats SET assignee_id = $1, assigned_at = $2, updated_at = $2 \
-         WHERE id = $3 AND status = 'open' AND assignee_id IS NOT DISTINCT FROM $4",
-        params![to, now, chat_id, expected],
+         WHERE id = $3 AND status = $5 AND assignee_id IS NOT DISTINCT FROM $4",
+        params![to, now, chat_id, expected, ChatStatus::Open],
     )?;
     if changed == 0 {
         return Ok(None);
@@ -45,29 +49,23 @@ pub fn assign(
     let record_id = assignments::record(db, chat_id, to, expected, None, reason, now)?;
     let note = note.map(|text| system_note(db, chat_id, text, now)).transpose()?;
     let chat = views::chat(db, chat_id)?;
-    events::append(
-        db,
-        "chat.assigned",
-        Some(chat_id),
-        &json!({"chat": chat, "operator_id": to, "from_operator_id": expected, "reason": reason, "note": note}),
-        now,
-    )?;
+    let event = Event::ChatAssigned(kinds::ChatAssigned {
+        chat: Cow::Borrowed(&chat),
+        from_operator_id: expected,
+        note: note.as_ref().map(Cow::Borrowed),
+        operator_id: to,
+        reason,
+    });
+    events::append(db, Some(chat_id), event, now)?;
     Ok(Some(Assigned { chat_id, operator_id: to, from_operator_id: expected, reason, record_id }))
 }
 
 /// A note from Parley itself, seen only by operators.
-fn system_note(db: &mut Db, chat_id: i64, text: &str, now: i64) -> Result<Json> {
-    let id = db
-        .query_one(
-            "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, text, created_at) \
-             SELECT id, conversation_id, 'note', 'out', 'system', CAST($1 AS TEXT), CAST($2 AS BIGINT) \
-             FROM chats WHERE id = $3 RETURNING id",
-            params![text, now, chat_id],
-        )?
-        .i64(0);
+fn system_note(db: &mut Db, chat_id: i64, text: &str, now: i64) -> Result<Message> {
+    let id = insert_note(db, chat_id, Author::System, text, now)?;
     let message = views::message(db, id)?;
     let chat = views::chat(db, chat_id)?;
-    crate::inbox::messages::announce(db, chat_id, views::MessageAndChat { message: &message, chat: &chat }, now)?;
+    announce(db, &message, &chat, now)?;
     Ok(message)
 }
 
@@ -75,7 +73,7 @@ fn system_note(db: &mut Db, chat_id: i64, text: &str, now: i64) -> Result<Json> 
 pub fn operator_name(db: &mut Db, id: i64) -> Result<String> {
     Ok(db
         .query_opt("SELECT name FROM operators WHERE id = $1", params![id])?
-        .map_or_else(|| format!("#{id}"), |r| r.str(0)))
+        .map_or_else(|| Ok(format!("#{id}")), |r| r.get("name"))?)
 }
 
 /// `300` → "5 min", `90` → "90 s".

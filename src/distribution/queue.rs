@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::assign::{Assigned, assign};
 use super::policy;
 use super::settings::Settings;
-use crate::clock::rfc3339;
 use crate::error::Result;
 use crate::inbox::assignments::Reason;
 use crate::inbox::views::{self, CHAT_SELECT};
+use crate::model::{Chat, Time};
 use crate::params;
 use crate::store::{Db, Value};
 
@@ -62,9 +62,27 @@ pub fn drain(db: &mut Db, settings: &Settings, now: i64) -> Result<Vec<Assigned>
     Ok(out)
 }
 
-/// The queue as the console shows it: every open chat without an assignee, oldest first,
-/// each with `waiting_since` and whether its channel hands chats out automatically.
-pub fn list(db: &mut Db, limit: i64) -> Result<Json> {
+/// The queue as the console shows it.
+#[derive(Debug, Serialize)]
+pub struct Queue {
+    pub chats: Vec<Waiting>,
+    pub online_operators: i64,
+    pub total: i64,
+}
+
+/// A chat in the queue.
+#[derive(Debug, Serialize)]
+pub struct Waiting {
+    #[serde(flatten)]
+    pub chat: Chat,
+    /// Whether its channel hands chats out automatically.
+    pub distribution: bool,
+    /// When its conversation opened.
+    pub waiting_since: Time,
+}
+
+/// Every open chat without an assignee, oldest first.
+pub fn list(db: &mut Db, limit: i64) -> Result<Queue> {
     let rows = db.query(&format!("{WAITING} ORDER BY v.opened_at, c.id LIMIT $1"), params![limit.clamp(1, 500)])?;
     let total = db
         .query_one(
@@ -78,15 +96,12 @@ pub fn list(db: &mut Db, limit: i64) -> Result<Json> {
         let ids: Vec<Value> = rows.iter().map(|r| Value::Int(r.i64(0))).collect();
         let sql = format!("{CHAT_SELECT} WHERE c.id IN ({})", views::placeholders(1, ids.len()));
         let found = db.query(&sql, &ids)?;
-        let mut by_id: HashMap<i64, Json> =
-            views::chats_json(db, &found)?.into_iter().map(|c| (c["id"].as_i64().unwrap_or(0), c)).collect();
+        let mut by_id: HashMap<i64, Chat> = views::chats_from(db, &found)?.into_iter().map(|c| (c.id, c)).collect();
         for r in &rows {
-            if let Some(mut chat) = by_id.remove(&r.i64(0)) {
-                chat["waiting_since"] = json!(rfc3339(r.i64(1)));
-                chat["distribution"] = json!(r.bool(2));
-                chats.push(chat);
+            if let Some(chat) = by_id.remove(&r.i64(0)) {
+                chats.push(Waiting { chat, waiting_since: Time(r.i64(1)), distribution: r.bool(2) });
             }
         }
     }
-    Ok(json!({"chats": chats, "total": total, "online_operators": online}))
+    Ok(Queue { chats, total, online_operators: online })
 }

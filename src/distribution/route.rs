@@ -7,30 +7,61 @@ use super::queue;
 use super::settings::{OnOffline, Settings};
 use crate::error::Result;
 use crate::inbox::assignments::{self, Reason};
+use crate::model::{ChatStatus, Handler, Status};
 use crate::params;
-use crate::store::Db;
+use crate::store::{Db, Row, StoreError};
 
 /// The chat with its conversation's channel, for the checks every decision makes.
 pub(super) const CHAT: &str = "SELECT c.id, c.status, c.handler, c.assignee_id, c.conversation_id, \
-    COALESCE(dc.distribution, 1), o.status FROM chats c \
+    COALESCE(dc.distribution, 1) AS distribution, o.status AS assignee_status FROM chats c \
     LEFT JOIN conversations v ON v.id = c.conversation_id \
     LEFT JOIN channels dc ON dc.id = COALESCE(v.channel_id, c.active_channel_id) \
     LEFT JOIN operators o ON o.id = c.assignee_id";
+
+/// A row of [`CHAT`].
+pub(super) struct ChatCheck {
+    pub status: ChatStatus,
+    pub handler: Handler,
+    pub assignee_id: Option<i64>,
+    pub conversation_id: Option<i64>,
+    /// The conversation's channel hands chats out automatically.
+    pub distribution: bool,
+    pub assignee_status: Option<Status>,
+}
+
+impl ChatCheck {
+    pub fn from_row(r: &Row) -> Result<Self, StoreError> {
+        Ok(ChatCheck {
+            status: r.get("status")?,
+            handler: r.get("handler")?,
+            assignee_id: r.get("assignee_id")?,
+            conversation_id: r.get("conversation_id")?,
+            distribution: r.get("distribution")?,
+            assignee_status: r.get("assignee_status")?,
+        })
+    }
+
+    /// Open, answered by people, on a channel that distributes.
+    fn distributable(&self) -> bool {
+        self.status == ChatStatus::Open && self.handler == Handler::Human && self.distribution
+    }
+}
 
 /// A chat its contact reopened goes back to its previous assignee if they are Online
 /// (and have room); otherwise to whoever the policy picks, or to the queue. A chat with
 /// no assignee is left to the queue, which keeps arrival order.
 pub fn reopened(db: &mut Db, settings: &Settings, chat_id: i64, now: i64) -> Result<Option<Assigned>> {
     let Some(r) = db.query_opt(&format!("{CHAT} WHERE c.id = $1"), params![chat_id])? else { return Ok(None) };
-    if r.str(1) != "open" || r.str(2) != "human" || !r.bool(5) {
+    let chat = ChatCheck::from_row(&r)?;
+    if !chat.distributable() {
         return Ok(None);
     }
-    let (Some(previous), Some(conversation)) = (r.opt_i64(3), r.opt_i64(4)) else { return Ok(None) };
+    let (Some(previous), Some(conversation)) = (chat.assignee_id, chat.conversation_id) else { return Ok(None) };
     if assignments::routed(db, conversation)? {
         return Ok(None);
     }
     let candidates = policy::candidates(db)?;
-    let back = r.opt_str(6).as_deref() == Some("online")
+    let back = chat.assignee_status == Some(Status::Online)
         && candidates.iter().any(|c| c.id == previous && policy::has_room(settings, c));
     if back {
         return assign(db, chat_id, Some(previous), Some(previous), Reason::Returned, None, now);

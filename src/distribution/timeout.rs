@@ -6,11 +6,12 @@
 
 use super::assign::{assign, duration_words, operator_name};
 use super::policy;
-use super::route::CHAT;
+use super::route::{CHAT, ChatCheck};
 use super::settings::Settings;
 use crate::error::Result;
 use crate::inbox::assignments::{Reason, Watch};
 use crate::jobs::{self, Done, Job, Kind};
+use crate::model::{AuthorKind, ChatStatus, MessageKind};
 use crate::params;
 use crate::store::Db;
 
@@ -47,8 +48,9 @@ impl jobs::Handler for AnswerTimeout {
             return Ok(Done::Later(due));
         }
         let chat = db.query_opt(&format!("{CHAT} WHERE c.id = $1"), params![w.chat_id])?;
-        let current =
-            chat.as_ref().is_some_and(|r| r.str(1) == "open" && r.opt_i64(3) == Some(w.operator_id) && r.bool(5));
+        let chat = chat.as_ref().map(ChatCheck::from_row).transpose()?;
+        let current = chat
+            .is_some_and(|c| c.status == ChatStatus::Open && c.assignee_id == Some(w.operator_id) && c.distribution);
         if !current || answered(db, &w)? {
             return Ok(Done::Finished);
         }
@@ -74,9 +76,8 @@ impl jobs::Handler for AnswerTimeout {
 fn answered(db: &mut Db, w: &Watch) -> Result<bool> {
     Ok(db
         .query_opt(
-            "SELECT 1 FROM messages WHERE chat_id = $1 AND id > $2 AND author_kind = 'operator' \
-             AND kind = 'message' LIMIT 1",
-            params![w.chat_id, w.after_message_id],
+            "SELECT 1 FROM messages WHERE chat_id = $1 AND id > $2 AND author_kind = $3 AND kind = $4 LIMIT 1",
+            params![w.chat_id, w.after_message_id, AuthorKind::Operator, MessageKind::Message],
         )?
         .is_some())
 }

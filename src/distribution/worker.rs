@@ -16,6 +16,8 @@ use super::{presence, queue, route};
 use crate::app::App;
 use crate::consumers::Consumer;
 use crate::error::Result;
+use crate::model::Status;
+use crate::store::events::{Event, EventKind};
 use crate::store::{Db, EventRow};
 
 const SWEEP: Duration = Duration::from_secs(1);
@@ -37,7 +39,7 @@ pub async fn run(app: App) {
         let periodic = tokio::select! {
             _ = ticker.tick() => true,
             e = live.recv() => match e {
-                Ok(e) if wakes(&e.kind) => false,
+                Ok(e) if e.event_kind().is_some_and(wakes) => false,
                 Ok(_) => continue,
                 Err(RecvError::Lagged(_)) => false,
                 Err(RecvError::Closed) => return,
@@ -61,8 +63,11 @@ pub async fn run_once(app: &App) -> Result<Pass> {
     pass(app, true).await
 }
 
-fn wakes(kind: &str) -> bool {
-    matches!(kind, "chat.opened" | "chat.updated" | "chat.transferred" | "operator.updated")
+fn wakes(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::ChatOpened | EventKind::ChatUpdated | EventKind::ChatTransferred | EventKind::OperatorUpdated
+    )
 }
 
 async fn pass(app: &App, periodic: bool) -> Result<Pass> {
@@ -122,22 +127,23 @@ pub struct Events {
 
 impl Consumer for Events {
     const NAME: &'static str = "distribution";
-    const KINDS: &'static [&'static str] = &["chat.opened", "operator.updated"];
+    const KINDS: &'static [EventKind] = &[EventKind::ChatOpened, EventKind::OperatorUpdated];
     type Output = Vec<Assigned>;
 
     fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<Vec<Assigned>> {
         let mut done = Vec::new();
         for e in events {
-            let data: serde_json::Value = serde_json::from_str(&e.data).unwrap_or_default();
-            if e.kind == "chat.opened" && data["reopened"] == true {
-                if let Some(chat) = e.chat_id {
-                    done.extend(route::reopened(db, &self.settings, chat, now)?);
+            match e.decode().as_deref() {
+                Ok(Event::ChatOpened(o)) if o.reopened => {
+                    if let Some(chat) = e.chat_id {
+                        done.extend(route::reopened(db, &self.settings, chat, now)?);
+                    }
                 }
-            } else if e.kind == "operator.updated"
-                && data["operator"]["status"] == "offline"
-                && let Some(operator) = data["operator"]["id"].as_i64()
-            {
-                done.extend(route::went_offline(db, &self.settings, operator, e.at_ms, now)?);
+                Ok(Event::OperatorUpdated(u)) if u.operator.status == Status::Offline => {
+                    done.extend(route::went_offline(db, &self.settings, u.operator.id, e.at_ms, now)?);
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(event.id = e.id, error = %err, "distribution skips an unreadable event"),
             }
         }
         Ok(done)

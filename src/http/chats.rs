@@ -3,8 +3,8 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use super::auth::Auth;
 use super::error::{ApiResult, AppJson, AppPath, AppQuery};
@@ -15,12 +15,16 @@ pub async fn list(
     State(app): State<App>,
     auth: Auth,
     AppQuery(q): AppQuery<chats::ChatQuery>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<impl Serialize>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| chats::list(db, &viewer, &q)).await?))
 }
 
-pub async fn get(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Json>> {
+pub async fn get(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<axum::Json<impl Serialize>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| chats::get(db, &viewer, id)).await?))
 }
@@ -36,7 +40,7 @@ pub async fn history(
     auth: Auth,
     AppPath(id): AppPath<i64>,
     AppQuery(p): AppQuery<Page>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<impl Serialize>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| messages::history(db, &viewer, id, p.before, p.limit.unwrap_or(50))).await?))
 }
@@ -53,7 +57,7 @@ pub async fn reply(
     auth: Auth,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<Reply>,
-) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+) -> ApiResult<(StatusCode, axum::Json<impl Serialize>)> {
     let (viewer, now, max) = (auth.viewer(&app), app.now(), app.config.limits.message_chars);
     let message =
         app.store.write(move |db| messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now)).await?;
@@ -71,23 +75,35 @@ pub async fn note(
     auth: Auth,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<Note>,
-) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+) -> ApiResult<(StatusCode, axum::Json<impl Serialize>)> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     let message = app.store.write(move |db| messages::note(db, &viewer, id, &body.text, now)).await?;
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
 
-pub async fn close(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Json>> {
+pub async fn close(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<axum::Json<impl Serialize>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::close(db, &viewer, id, now)).await?))
 }
 
-pub async fn reopen(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Json>> {
+pub async fn reopen(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<axum::Json<impl Serialize>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::reopen(db, &viewer, id, now)).await?))
 }
 
-pub async fn read(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Json>> {
+pub async fn read(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<axum::Json<impl Serialize>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::mark_read(db, &viewer, id, now)).await?))
 }
@@ -105,7 +121,7 @@ pub async fn transfer(
     auth: Auth,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<Transfer>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<impl Serialize>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(
         app.store.write(move |db| chats::transfer(db, &viewer, id, body.operator_id, &body.comment, now)).await?,
@@ -123,7 +139,7 @@ pub async fn set_channel(
     auth: Auth,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<SetChannel>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<impl Serialize>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::set_channel(db, &viewer, id, body.channel_id, now)).await?))
 }

@@ -55,7 +55,7 @@ async fn visible(app: &App, viewer: &Viewer, e: &EventRow) -> bool {
         return true;
     }
     let Some(chat_id) = e.chat_id else { return true };
-    let assignee = match access::assignee_in_event(&e.data) {
+    let assignee = match access::assignee_in_event(e) {
         Some(a) => a,
         None => app.store.read(move |db| access::assignee(db, chat_id)).await.unwrap_or(None),
     };
@@ -136,7 +136,7 @@ async fn send_ephemeral(
     f: Arc<serde_json::Value>,
 ) -> Result<(), ()> {
     if viewer.sees_own_only() {
-        let row = EventRow { id: 0, kind: String::new(), chat_id: f["chat_id"].as_i64(), data: "{}".into(), at_ms: 0 };
+        let row = EventRow::stored(0, String::new(), f["chat_id"].as_i64(), "{}".into(), 0);
         if !visible(app, viewer, &row).await {
             return Ok(());
         }

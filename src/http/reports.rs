@@ -7,7 +7,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value as Json;
 
 use super::auth::Auth;
 use super::error::{ApiError, ApiResult, AppQuery};
@@ -118,7 +117,7 @@ pub async fn queue(
     State(app): State<App>,
     _auth: Auth,
     AppQuery(q): AppQuery<QueueQuery>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<impl serde::Serialize>> {
     let limit = q.limit.unwrap_or(100);
     Ok(axum::Json(app.store.read(move |db| queue::list(db, limit)).await?))
 }

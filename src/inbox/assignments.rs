@@ -2,47 +2,11 @@
 //! or a hand-out by the distributor), and the watch on chats handed out until their
 //! assignee answers. In the inbox, so that a transfer need not know the distributor.
 
-use serde::Serialize;
-
 use crate::error::Result;
 use crate::params;
 use crate::store::Db;
 
-/// Why a chat's assignee changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// Handed out by the policy (a new chat, the queue, a reopened chat).
-    Policy,
-    /// A chat reopened by its contact went back to its previous, Online assignee.
-    Returned,
-    /// The assignee did not answer in time; the next Online operator got it.
-    NoAnswer,
-    /// An operator transferred it by hand.
-    Transfer,
-    /// The assignee went Offline and the chat went back to the queue.
-    Offline,
-    /// Reopened by its contact while nobody could take it: it waits in the queue.
-    Reopened,
-}
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Policy => "policy",
-            Reason::Returned => "returned",
-            Reason::NoAnswer => "no_answer",
-            Reason::Transfer => "transfer",
-            Reason::Offline => "offline",
-            Reason::Reopened => "reopened",
-        }
-    }
-
-    /// Whether the new assignee is expected to answer within the answer timeout.
-    fn awaits_answer(self) -> bool {
-        matches!(self, Reason::Policy | Reason::Returned | Reason::NoAnswer)
-    }
-}
+pub use crate::model::Reason;
 
 /// Records that `chat_id` went from `from` to `to` (None: the queue); returns the
 /// record's id, which increases with every hand-out (round robin orders by it).
@@ -60,7 +24,7 @@ pub fn record(
             "INSERT INTO assignments (chat_id, conversation_id, operator_id, from_operator_id, by_operator_id, reason, at) \
              SELECT id, conversation_id, CAST($2 AS BIGINT), CAST($3 AS BIGINT), CAST($4 AS BIGINT), CAST($5 AS TEXT), \
              CAST($6 AS BIGINT) FROM chats WHERE id = $1 RETURNING id",
-            params![chat_id, to, from, by, reason.as_str(), now],
+            params![chat_id, to, from, by, reason, now],
         )?
         .i64(0);
     match to {

@@ -1,14 +1,18 @@
 //! Listing chats, and the operator's actions on one: close, reopen, read, transfer,
 //! choose the channel replies go through.
 
-use serde_json::{Value as Json, json};
+use std::borrow::Cow;
+
+use serde::Serialize;
 
 use super::Viewer;
 use super::assignments::{self, Reason};
 use super::views::{self, CHAT_SELECT};
 use crate::error::{Error, Result};
+use crate::model::{Chat, ChatStatus};
 use crate::params;
-use crate::store::{Db, Value, events};
+use crate::store::events::{self, Event, kinds};
+use crate::store::{Db, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,15 +43,32 @@ fn default_view() -> View {
     View::All
 }
 
-pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
-    if q.status != "open" && q.status != "closed" {
-        return Err(Error::Invalid("status must be open or closed".into()));
-    }
+/// A page of chats, the counts of the tabs, and where the event socket picks up.
+#[derive(Debug, Serialize)]
+pub struct ChatList {
+    pub chats: Vec<Chat>,
+    pub counts: Counts,
+    pub last_event_id: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Counts {
+    pub closed: i64,
+    pub mine: i64,
+    pub open: i64,
+    pub unread: i64,
+}
+
+pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<ChatList> {
+    let status = match ChatStatus::parse(&q.status) {
+        Ok(s @ (ChatStatus::Open | ChatStatus::Closed)) => s,
+        _ => return Err(Error::Invalid("status must be open or closed".into())),
+    };
     // The console opens its event socket with `after` = this id, read before the list:
     // nothing between the list and the socket is missed, nothing older is replayed.
     let last_event_id = crate::store::events::last_id(db)?;
     let mut sql = format!("{CHAT_SELECT} WHERE c.status = $1");
-    let mut args: Vec<Value> = vec![q.status.clone().into()];
+    let mut args: Vec<Value> = vec![status.into()];
     let mut arg = |sql: &mut String, clause: &str, v: Value| {
         args.push(v);
         sql.push_str(&clause.replace('?', &format!("${}", args.len())));
@@ -80,11 +101,11 @@ pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<Json> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     arg(&mut sql, " ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?", limit.into());
     let rows = db.query(&sql, &args)?;
-    let chats = views::chats_json(db, &rows)?;
-    Ok(json!({ "chats": chats, "counts": counts(db, viewer)?, "last_event_id": last_event_id }))
+    let chats = views::chats_from(db, &rows)?;
+    Ok(ChatList { chats, counts: counts(db, viewer)?, last_event_id })
 }
 
-fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
+fn counts(db: &mut Db, viewer: &Viewer) -> Result<Counts> {
     let own = if viewer.sees_own_only() {
         " WHERE (assignee_id IS NULL OR assignee_id = $1)"
     } else {
@@ -100,23 +121,23 @@ fn counts(db: &mut Db, viewer: &Viewer) -> Result<Json> {
         ),
         params![viewer.operator_id],
     )?;
-    Ok(json!({"open": r.i64(0), "closed": r.i64(1), "unread": r.i64(2), "mine": r.i64(3)}))
+    Ok(Counts { open: r.i64(0), closed: r.i64(1), unread: r.i64(2), mine: r.i64(3) })
 }
 
 /// The chat as the viewer may see it.
 pub use super::access::chat as get;
 
-fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Json> {
+fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Chat> {
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
     let chat = views::chat(db, chat_id)?;
-    events::append(db, "chat.updated", Some(chat_id), &json!({"chat": chat}), now)?;
+    events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     Ok(chat)
 }
 
 /// Closes a resolved chat: nothing is deleted; it moves to Closed.
-pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Chat> {
     let chat = get(db, viewer, chat_id)?;
-    if chat["status"] == "closed" {
+    if chat.status == ChatStatus::Closed {
         return Ok(chat);
     }
     db.exec(
@@ -125,16 +146,16 @@ pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Jso
     )?;
     super::figures::record_closed(db, chat_id)?;
     db.exec(
-        "UPDATE chats SET status = 'closed', conversation_id = NULL, unread_count = 0 WHERE id = $1",
-        params![chat_id],
+        "UPDATE chats SET status = $1, conversation_id = NULL, unread_count = 0 WHERE id = $2",
+        params![ChatStatus::Closed, chat_id],
     )?;
     changed(db, chat_id, now)
 }
 
 /// Reopens a closed chat by hand, starting a new conversation.
-pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Chat> {
     let chat = get(db, viewer, chat_id)?;
-    if chat["status"] == "open" {
+    if chat.status == ChatStatus::Open {
         return Ok(chat);
     }
     let conversation_id = db
@@ -144,13 +165,16 @@ pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Js
             params![now, chat_id],
         )?
         .i64(0);
-    db.exec("UPDATE chats SET status = 'open', conversation_id = $1 WHERE id = $2", params![conversation_id, chat_id])?;
+    db.exec(
+        "UPDATE chats SET status = $1, conversation_id = $2 WHERE id = $3",
+        params![ChatStatus::Open, conversation_id, chat_id],
+    )?;
     changed(db, chat_id, now)
 }
 
-pub fn mark_read(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Json> {
+pub fn mark_read(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Chat> {
     let chat = get(db, viewer, chat_id)?;
-    if chat["unread_count"] == 0 {
+    if chat.unread_count == 0 {
         return Ok(chat);
     }
     db.exec("UPDATE chats SET unread_count = 0 WHERE id = $1", params![chat_id])?;
@@ -158,38 +182,33 @@ pub fn mark_read(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result
 }
 
 /// Hands the chat to another operator; the comment becomes a note only operators see.
-pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &str, now: i64) -> Result<Json> {
+pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &str, now: i64) -> Result<Chat> {
     let before = get(db, viewer, chat_id)?;
     db.query_opt("SELECT id FROM operators WHERE id = $1", params![to])?
         .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
     db.exec("UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3", params![to, now, chat_id])?;
-    let (from, by, transfer) = (before["assignee"]["id"].as_i64(), Some(viewer.operator_id), Reason::Transfer);
+    let (from, by, transfer) = (before.assignee_id(), Some(viewer.operator_id), Reason::Transfer);
     assignments::record(db, chat_id, Some(to), from, by, transfer, now)?;
     let comment = comment.trim();
     let note = if comment.is_empty() { None } else { Some(super::messages::note(db, viewer, chat_id, comment, now)?) };
     db.exec("UPDATE chats SET updated_at = $1 WHERE id = $2", params![now, chat_id])?;
     let chat = views::chat(db, chat_id)?;
-    events::append(
-        db,
-        "chat.transferred",
-        Some(chat_id),
-        &json!({
-            "chat": chat,
-            "from_operator_id": before["assignee"]["id"],
-            "to_operator_id": to,
-            "by_operator_id": viewer.operator_id,
-            "comment": comment,
-            "note": note,
-        }),
-        now,
-    )?;
+    let event = Event::ChatTransferred(kinds::ChatTransferred {
+        by_operator_id: viewer.operator_id,
+        chat: Cow::Borrowed(&chat),
+        comment: Cow::Borrowed(comment),
+        from_operator_id: from,
+        note: note.as_ref().map(Cow::Borrowed),
+        to_operator_id: to,
+    });
+    events::append(db, Some(chat_id), event, now)?;
     Ok(chat)
 }
 
 /// Makes replies go through `channel_id`, one of the contact's channels.
-pub fn set_channel(db: &mut Db, viewer: &Viewer, chat_id: i64, channel_id: i64, now: i64) -> Result<Json> {
+pub fn set_channel(db: &mut Db, viewer: &Viewer, chat_id: i64, channel_id: i64, now: i64) -> Result<Chat> {
     let chat = get(db, viewer, chat_id)?;
-    if !chat["channels"].as_array().is_some_and(|c| c.iter().any(|c| c["id"] == channel_id)) {
+    if !chat.reaches_through(channel_id) {
         return Err(Error::Invalid(format!("the contact has no identity on channel {channel_id}")));
     }
     db.exec("UPDATE chats SET active_channel_id = $1 WHERE id = $2", params![channel_id, chat_id])?;

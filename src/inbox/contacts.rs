@@ -1,11 +1,14 @@
 //! Contacts: normalized phone and email, search terms, edits, quick search and duplicates.
 
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use super::views::{self, CONTACT_SELECT};
 use crate::error::{Error, Result};
+use crate::model::Contact;
 use crate::params;
 use crate::store::Db;
+use crate::store::events::{self, Event};
 
 /// A phone number in E.164 form (`+79991234567`), if it is one. Platforms send
 /// international numbers, with or without the `+`.
@@ -61,7 +64,7 @@ pub fn index_terms(db: &mut Db, contact_id: i64) -> Result<()> {
 }
 
 /// Contacts whose name, phone, email or username starts with `q`.
-pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Json>> {
+pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Contact>> {
     let mut key = q.trim().to_lowercase();
     if key.starts_with('+') || key.chars().all(|c| c.is_ascii_digit() || " -()+".contains(c)) {
         key.retain(|c| c.is_ascii_digit());
@@ -83,11 +86,20 @@ pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Json>> {
         // several terms, hence more index rows than results.
         params![key, upper, limit * 5, limit],
     )?;
-    views::contacts_json(db, &rows)
+    views::contacts_from(db, &rows)
+}
+
+/// A contact that may be the same person, and why.
+#[derive(Debug, Serialize)]
+pub struct Duplicate {
+    #[serde(flatten)]
+    pub contact: Contact,
+    /// `phone` or `email`.
+    pub reason: &'static str,
 }
 
 /// Other contacts with the same E.164 phone or the same case-folded email.
-pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Json>> {
+pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Duplicate>> {
     let me = db
         .query_opt(
             "SELECT phone_e164, email_lc FROM contacts WHERE id = $1 AND merged_into IS NULL",
@@ -100,15 +112,16 @@ pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Json>> {
              ((ct.phone_e164 IS NOT NULL AND ct.phone_e164 = $2) OR (ct.email_lc IS NOT NULL AND ct.email_lc = $3)) \
              ORDER BY ct.id LIMIT 20"
         ),
-        params![contact_id, me.opt_str(0), me.opt_str(1)],
+        params![contact_id, me.get::<Option<String>>("phone_e164")?, me.get::<Option<String>>("email_lc")?],
     )?;
-    let phone = me.opt_str(0);
-    let mut out = views::contacts_json(db, &rows)?;
-    for c in &mut out {
-        let same_phone = phone.is_some() && c["phone"].as_str().and_then(phone_e164) == phone;
-        c["reason"] = json!(if same_phone { "phone" } else { "email" });
-    }
-    Ok(out)
+    let phone: Option<String> = me.get("phone_e164")?;
+    Ok(views::contacts_from(db, &rows)?
+        .into_iter()
+        .map(|contact| {
+            let same_phone = phone.is_some() && contact.phone.as_deref().and_then(phone_e164) == phone;
+            Duplicate { contact, reason: if same_phone { "phone" } else { "email" } }
+        })
+        .collect())
 }
 
 /// Fields an operator may edit.
@@ -125,7 +138,7 @@ pub struct ContactPatch {
 }
 
 /// Applies an edit; empty strings clear a field.
-pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Json> {
+pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Contact> {
     views::contact(db, id)?;
     let clean = |s: Option<String>| s.map(|s| s.trim().to_owned());
     if let Some(email) = clean(patch.email.clone()).filter(|e| !e.is_empty())
@@ -164,7 +177,6 @@ pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Jso
     db.exec("UPDATE contacts SET updated_at = $1 WHERE id = $2", params![now, id])?;
     index_terms(db, id)?;
     let contact = views::contact(db, id)?;
-    let chat_id = contact["chat_id"].as_i64();
-    crate::store::events::append(db, "contact.updated", chat_id, &json!({"contact": contact}), now)?;
+    events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
     Ok(contact)
 }

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::error::Result;
+use crate::model::{Direction, MessageKind, Reason};
 use crate::params;
 use crate::store::Db;
 
@@ -33,10 +34,10 @@ pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
         params![chat_id, conversation],
     )? {
         let n = r.i64(3);
-        match (r.str(0).as_str(), r.str(1).as_str()) {
-            ("note", _) => notes += n,
-            (_, "in") => messages_in += n,
-            _ => messages_out += n,
+        match (r.get::<MessageKind>("kind")?, r.get::<Direction>("direction")?) {
+            (MessageKind::Note, _) => notes += n,
+            (MessageKind::Message, Direction::In) => messages_in += n,
+            (MessageKind::Message, Direction::Out) => messages_out += n,
         }
         involved.extend(r.opt_i64(2));
     }
@@ -47,7 +48,7 @@ pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
     )? {
         involved.extend(r.opt_i64(0));
         involved.extend(r.opt_i64(1));
-        transfers += i64::from(r.str(2) == "transfer");
+        transfers += i64::from(r.get::<Reason>("reason")? == Reason::Transfer);
     }
     let operators = serde_json::to_string(&involved).unwrap_or_else(|_| "[]".into());
     db.exec(

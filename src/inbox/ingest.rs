@@ -5,11 +5,15 @@
 use parley_sdk::{Attachment, Inbound, InboundKind, Profile, Receipt};
 use serde_json::json;
 
+use std::borrow::Cow;
+
 use super::contacts::{email_key, index_terms, phone_e164};
 use super::views;
 use crate::error::{Error, Result};
+use crate::model::{AuthorKind, ChatStatus, Direction, MessageKind};
 use crate::params;
-use crate::store::{Db, events};
+use crate::store::Db;
+use crate::store::events::{self, Event, kinds};
 
 /// Longest deep-link payload kept on a contact (Telegram's limit).
 const MAX_START_PAYLOAD: usize = 64;
@@ -25,7 +29,7 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         "SELECT id, chat_id FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
         params![inbound.channel_id, inbound.platform_message_id.as_str()],
     )? {
-        return Ok(Receipt { chat_id: r.i64(1), message_id: r.i64(0), created: false });
+        return Ok(Receipt { chat_id: r.get("chat_id")?, message_id: r.get("id")?, created: false });
     }
     let content = match &inbound.kind {
         InboundKind::ButtonPress { data } => {
@@ -57,10 +61,13 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         .query_one(
             "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, channel_id, \
              identity_id, text, attachments, entities, reply_to, platform_message_id, created_at) \
-             VALUES ($1, $2, 'message', 'in', 'contact', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             params![
                 chat.id,
                 chat.conversation_id,
+                MessageKind::Message,
+                Direction::In,
+                AuthorKind::Contact,
                 inbound.channel_id,
                 identity_id,
                 content.text.as_deref(),
@@ -71,27 +78,20 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
                 now
             ],
         )?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "UPDATE chats SET unread_count = unread_count + 1, last_message_id = $1, last_message_at = $2, \
          active_channel_id = $3, updated_at = $2 WHERE id = $4",
         params![message_id, now, inbound.channel_id, chat.id],
     )?;
-    let message_json = views::message(db, message_id)?;
-    let chat_json = views::chat_knowing(db, chat.id, Some(message_json))?;
+    let message = views::message(db, message_id)?;
+    let chat_now = views::chat_knowing(db, chat.id, Some(message))?;
     if chat.opened {
-        let data = ChatOpened { chat: &chat_json, reopened: chat.reopened };
-        events::append(db, "chat.opened", Some(chat.id), &data, now)?;
+        let opened = Event::ChatOpened(kinds::ChatOpened { chat: Cow::Borrowed(&chat_now), reopened: chat.reopened });
+        events::append(db, Some(chat.id), opened, now)?;
     }
-    super::messages::announce(db, chat.id, views::MessageAndChat::last_of(&chat_json), now)?;
+    super::messages::announce_last(db, chat_now, now)?;
     Ok(Receipt { chat_id: chat.id, message_id, created: true })
-}
-
-/// The data of `chat.opened`.
-#[derive(serde::Serialize)]
-struct ChatOpened<'a> {
-    chat: &'a serde_json::Value,
-    reopened: bool,
 }
 
 /// The identity for (channel, external id), creating it and a new contact on first
@@ -108,8 +108,8 @@ pub fn identity_for(
         "SELECT id, contact_id, username FROM identities WHERE channel_id = $1 AND external_id = $2",
         params![channel_id, external_id],
     )? {
-        let (identity_id, contact_id) = (r.i64(0), r.i64(1));
-        if p.username.is_some() && p.username != r.opt_str(2) {
+        let (identity_id, contact_id): (i64, i64) = (r.get("id")?, r.get("contact_id")?);
+        if p.username.is_some() && p.username != r.get::<Option<String>>("username")? {
             db.exec("UPDATE identities SET username = $1 WHERE id = $2", params![p.username.as_deref(), identity_id])?;
         }
         if *p != Profile::default() || payload.is_some() {
@@ -176,18 +176,21 @@ pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Res
     let existing =
         db.query_opt("SELECT id, status, conversation_id FROM chats WHERE contact_id = $1", params![contact_id])?;
     let (chat_id, reopened) = match existing {
-        Some(r) if r.str(1) == "open" => {
-            return Ok(OpenedChat { id: r.i64(0), conversation_id: r.i64(2), opened: false, reopened: false });
+        Some(r) if r.get::<ChatStatus>("status")? == ChatStatus::Open => {
+            let conversation_id = r.get::<Option<i64>>("conversation_id")?.ok_or_else(|| {
+                Error::Store(crate::store::StoreError::Decode("an open chat without a conversation".into()))
+            })?;
+            return Ok(OpenedChat { id: r.get("id")?, conversation_id, opened: false, reopened: false });
         }
-        Some(r) => (r.i64(0), true),
+        Some(r) => (r.get("id")?, true),
         None => {
             let id = db
                 .query_one(
                     "INSERT INTO chats (contact_id, status, active_channel_id, last_message_at, created_at, updated_at) \
-                     VALUES ($1, 'open', $2, $3, $3, $3) RETURNING id",
-                    params![contact_id, channel_id, now],
+                     VALUES ($1, $2, $3, $4, $4, $4) RETURNING id",
+                    params![contact_id, ChatStatus::Open, channel_id, now],
                 )?
-                .i64(0);
+                .get("id")?;
             (id, false)
         }
     };
@@ -198,8 +201,8 @@ pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Res
         )?
         .i64(0);
     db.exec(
-        "UPDATE chats SET status = 'open', conversation_id = $1, updated_at = $2 WHERE id = $3",
-        params![conversation_id, now, chat_id],
+        "UPDATE chats SET status = $1, conversation_id = $2, updated_at = $3 WHERE id = $4",
+        params![ChatStatus::Open, conversation_id, now, chat_id],
     )?;
     Ok(OpenedChat { id: chat_id, conversation_id, opened: true, reopened })
 }
@@ -213,15 +216,15 @@ fn edit(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
             params![inbound.channel_id, inbound.platform_message_id.as_str()],
         )?
         .ok_or_else(|| Error::NotFound("the edited message was never received".into()))?;
-    let (message_id, chat_id) = (r.i64(0), r.i64(1));
+    let (message_id, chat_id): (i64, i64) = (r.get("id")?, r.get("chat_id")?);
     let entities = entities_json(&inbound.content.entities);
-    if r.opt_str(2) != inbound.content.text || r.opt_str(3) != entities {
+    if r.get::<Option<String>>("text")? != inbound.content.text || r.get::<Option<String>>("entities")? != entities {
         db.exec(
             "UPDATE messages SET text = $1, entities = $2, edited_at = $3 WHERE id = $4",
             params![inbound.content.text.as_deref(), entities, now, message_id],
         )?;
         let message = views::message(db, message_id)?;
-        events::append(db, "message.updated", Some(chat_id), &json!({"message": message}), now)?;
+        events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     }
     Ok(Receipt { chat_id, message_id, created: false })
 }

@@ -12,8 +12,10 @@ use serde_json::{Value as Json, json};
 use super::contacts::index_terms;
 use super::views;
 use crate::error::{Error, Result, not_found};
+use crate::model::{ChatStatus, Contact};
 use crate::params;
-use crate::store::{Db, Row, events};
+use crate::store::events::{self, Event, kinds};
+use crate::store::{Db, Row};
 
 const CONTACT_FIELDS: &str =
     "first_name, last_name, username, phone, phone_e164, email, email_lc, tags, attributes, start_payload";
@@ -37,32 +39,48 @@ struct Moved {
 #[derive(Debug, Serialize, Deserialize)]
 struct ChatState {
     id: i64,
-    status: String,
+    status: ChatStatus,
     conversation_id: Option<i64>,
     unread_count: i64,
     assignee_id: Option<i64>,
 }
 
 fn chat_state(db: &mut Db, contact_id: i64) -> Result<Option<ChatState>> {
-    Ok(db
-        .query_opt(
-            "SELECT id, status, conversation_id, unread_count, assignee_id FROM chats WHERE contact_id = $1",
-            params![contact_id],
-        )?
-        .map(|r| ChatState {
-            id: r.i64(0),
-            status: r.str(1),
-            conversation_id: r.opt_i64(2),
-            unread_count: r.i64(3),
-            assignee_id: r.opt_i64(4),
-        }))
+    let Some(r) = db.query_opt(
+        "SELECT id, status, conversation_id, unread_count, assignee_id FROM chats WHERE contact_id = $1",
+        params![contact_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ChatState {
+        id: r.get("id")?,
+        status: r.get("status")?,
+        conversation_id: r.get("conversation_id")?,
+        unread_count: r.get("unread_count")?,
+        assignee_id: r.get("assignee_id")?,
+    }))
 }
 
 fn ids(rows: Vec<Row>) -> Vec<i64> {
     rows.iter().map(|r| r.i64(0)).collect()
 }
 
-pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) -> Result<Json> {
+/// What a merge answers: the contact that remains.
+#[derive(Debug, Serialize)]
+pub struct Merged {
+    pub contact: Contact,
+    pub merge_id: i64,
+}
+
+/// What undoing a merge answers: both contacts as they are again.
+#[derive(Debug, Serialize)]
+pub struct Unmerged {
+    pub source: Contact,
+    pub target: Contact,
+}
+
+pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) -> Result<Merged> {
     if target == source {
         return Err(Error::Invalid("a contact cannot be merged into itself".into()));
     }
@@ -121,12 +139,12 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
             db.exec("UPDATE messages SET chat_id = $1 WHERE chat_id = $2", params![t.id, s.id])?;
             db.exec("UPDATE conversations SET chat_id = $1 WHERE chat_id = $2", params![t.id, s.id])?;
             // The merged chat is open if either was; it keeps the target's open conversation.
-            let (status, conversation) = if t.status == "open" {
-                ("open", t.conversation_id)
-            } else if s.status == "open" {
-                ("open", s.conversation_id)
+            let (status, conversation) = if t.status == ChatStatus::Open {
+                (ChatStatus::Open, t.conversation_id)
+            } else if s.status == ChatStatus::Open {
+                (ChatStatus::Open, s.conversation_id)
             } else {
-                ("closed", None)
+                (ChatStatus::Closed, None)
             };
             db.exec(
                 "UPDATE chats SET status = $1, conversation_id = $2, unread_count = $3, \
@@ -134,8 +152,8 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
                 params![status, conversation, t.unread_count + s.unread_count, s.assignee_id, t.id],
             )?;
             db.exec(
-                "UPDATE chats SET status = 'merged', conversation_id = NULL, unread_count = 0, last_message_id = NULL WHERE id = $1",
-                params![s.id],
+                "UPDATE chats SET status = $1, conversation_id = NULL, unread_count = 0, last_message_id = NULL WHERE id = $2",
+                params![ChatStatus::Merged, s.id],
             )?;
             refresh_last_message(db, t.id)?;
             Some(t.id)
@@ -152,19 +170,19 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
             params![target, source, operator_id, json!(moved).to_string(), now],
         )?
         .i64(0);
-    events::append(
-        db,
-        "contact.merged",
-        remaining_chat,
-        &json!({"target_id": target, "source_id": source, "merge_id": merge_id, "source_chat_id": moved.source_chat.as_ref().map(|c| c.id)}),
-        now,
-    )?;
+    let merged = kinds::ContactMerged {
+        merge_id,
+        source_chat_id: moved.source_chat.as_ref().map(|c| c.id),
+        source_id: source,
+        target_id: target,
+    };
+    events::append(db, remaining_chat, Event::ContactMerged(merged), now)?;
     if let Some(chat_id) = remaining_chat {
         let chat = views::chat(db, chat_id)?;
-        events::append(db, "chat.updated", Some(chat_id), &json!({"chat": chat}), now)?;
+        events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     }
     let contact = views::contact(db, target)?;
-    Ok(json!({"merge_id": merge_id, "contact": contact}))
+    Ok(Merged { contact, merge_id })
 }
 
 /// Points the chat's last message at its newest message.
@@ -180,7 +198,7 @@ fn refresh_last_message(db: &mut Db, chat_id: i64) -> Result<()> {
 
 /// Undoes a merge: both contacts and their chats as they were before it. Messages
 /// that arrived on the target's chat after the merge stay there.
-pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Json> {
+pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
     let m = db
         .query_opt("SELECT target_id, source_id, moved, undone_at FROM merges WHERE id = $1", params![merge_id])?
         .ok_or_else(|| not_found("merge", merge_id))?;
@@ -222,12 +240,12 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Json> {
             }
             db.exec(
                 "UPDATE chats SET status = $1, conversation_id = $2, unread_count = $3, assignee_id = $4 WHERE id = $5",
-                params![s.status.as_str(), s.conversation_id, s.unread_count, s.assignee_id, s.id],
+                params![s.status, s.conversation_id, s.unread_count, s.assignee_id, s.id],
             )?;
-            if t.status != "open" || t.conversation_id.is_none() {
+            if t.status != ChatStatus::Open || t.conversation_id.is_none() {
                 db.exec(
                     "UPDATE chats SET status = $1, conversation_id = $2 WHERE id = $3",
-                    params![t.status.as_str(), t.conversation_id, t.id],
+                    params![t.status, t.conversation_id, t.id],
                 )?;
             }
             db.exec(
@@ -245,9 +263,9 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Json> {
     index_terms(db, source)?;
     for chat_id in chats {
         let chat = views::chat(db, chat_id)?;
-        events::append(db, "chat.updated", Some(chat_id), &json!({"chat": chat}), now)?;
+        events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
     }
-    Ok(json!({"target": views::contact(db, target)?, "source": views::contact(db, source)?}))
+    Ok(Unmerged { target: views::contact(db, target)?, source: views::contact(db, source)? })
 }
 
 pub fn list(db: &mut Db) -> Result<Json> {

@@ -1,50 +1,22 @@
-//! Replies, notes and history. A reply is stored `queued` in the outbox; the outbox
-//! worker sends it after commit. Notes never leave Parley.
+//! Replies, notes and history. A reply is stored `queued` and put in the outbox; the
+//! outbox worker sends it after commit. Notes never leave Parley.
+
+use std::borrow::Cow;
 
 use parley_sdk::Content;
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde_json::json;
 
 use super::Viewer;
 use super::access;
 use super::views::{self, MESSAGE_SELECT};
 use crate::error::{Error, Result};
+pub use crate::model::Author;
+use crate::model::{Chat, Direction, Message, MessageKind, MessageState};
 use crate::outbox::Lane;
 use crate::params;
-use crate::store::{Db, events};
-
-/// Who is sending an outbound message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Author {
-    Operator(i64),
-    Bot,
-    Broadcast,
-    System,
-}
-
-impl Author {
-    fn kind(self) -> &'static str {
-        match self {
-            Author::Operator(_) => "operator",
-            Author::Bot => "bot",
-            Author::Broadcast => "broadcast",
-            Author::System => "system",
-        }
-    }
-    /// Which outbox lane its messages take.
-    fn lane(self) -> Lane {
-        match self {
-            Author::Operator(_) | Author::System => Lane::Live,
-            Author::Bot => Lane::Bot,
-            Author::Broadcast => Lane::Broadcast,
-        }
-    }
-    fn operator_id(self) -> Option<i64> {
-        match self {
-            Author::Operator(id) => Some(id),
-            _ => None,
-        }
-    }
-}
+use crate::store::Db;
+use crate::store::events::{self, Event, kinds};
 
 fn check_text(text: &str, max_chars: usize) -> Result<&str> {
     let text = text.trim_end();
@@ -66,11 +38,20 @@ pub fn reply(
     channel_id: Option<i64>,
     max_chars: usize,
     now: i64,
-) -> Result<Json> {
+) -> Result<Message> {
     access::chat(db, viewer, chat_id)?;
     let text = check_text(text, max_chars)?;
     let id = enqueue(db, chat_id, channel_id, &Content::text(text), Author::Operator(viewer.operator_id), now)?;
     views::message(db, id)
+}
+
+/// Which outbox lane an author's messages take.
+fn lane(author: Author) -> Lane {
+    match author {
+        Author::Operator(_) | Author::System => Lane::Live,
+        Author::Bot => Lane::Bot,
+        Author::Broadcast => Lane::Broadcast,
+    }
 }
 
 /// Stores an outbound message as `queued` and puts it in the outbox (which wakes after
@@ -86,13 +67,14 @@ pub fn enqueue(
     let chat = db
         .query_opt("SELECT contact_id, active_channel_id, conversation_id FROM chats WHERE id = $1", params![chat_id])?
         .ok_or_else(|| crate::error::not_found("chat", chat_id))?;
+    let conversation_id: Option<i64> = chat.get("conversation_id")?;
     let channel_id = channel_id
-        .or(chat.opt_i64(1))
+        .or(chat.get("active_channel_id")?)
         .ok_or_else(|| Error::Invalid("the chat has no channel to reply through".into()))?;
     let identity = db
         .query_opt(
             "SELECT id FROM identities WHERE contact_id = $1 AND channel_id = $2 ORDER BY id DESC LIMIT 1",
-            params![chat.i64(0), channel_id],
+            params![chat.get::<i64>("contact_id")?, channel_id],
         )?
         .ok_or_else(|| Error::Invalid(format!("the contact has no identity on channel {channel_id}")))?;
     let attachments = (!content.attachments.is_empty()).then(|| json!(content.attachments).to_string());
@@ -101,23 +83,26 @@ pub fn enqueue(
         .query_one(
             "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, operator_id, channel_id, \
              identity_id, text, attachments, buttons, state, created_at) \
-             VALUES ($1, $2, 'message', 'out', $3, $4, $5, $6, $7, $8, $9, 'queued', $10) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
             params![
                 chat_id,
-                chat.opt_i64(2),
+                conversation_id,
+                MessageKind::Message,
+                Direction::Out,
                 author.kind(),
                 author.operator_id(),
                 channel_id,
-                identity.i64(0),
+                identity.get::<i64>("id")?,
                 content.text.as_deref(),
                 attachments,
                 buttons,
+                MessageState::Queued,
                 now
             ],
         )?
-        .i64(0);
-    crate::outbox::queue::message(db, id, chat_id, channel_id, author.lane(), now)?;
-    if let (Author::Operator(_), Some(conversation)) = (author, chat.opt_i64(2)) {
+        .get("id")?;
+    crate::outbox::queue::message(db, id, chat_id, channel_id, lane(author), now)?;
+    if let (Author::Operator(_), Some(conversation)) = (author, conversation_id) {
         db.exec(
             "UPDATE conversations SET first_reply_at = $1 WHERE id = $2 AND first_reply_at IS NULL",
             params![now, conversation],
@@ -129,34 +114,58 @@ pub fn enqueue(
     )?;
     let message = views::message(db, id)?;
     let chat = views::chat_knowing(db, chat_id, Some(message))?;
-    announce(db, chat_id, views::MessageAndChat::last_of(&chat), now)?;
+    announce_last(db, chat, now)?;
     Ok(id)
 }
 
 /// An internal note: only operators see it.
-pub fn note(db: &mut Db, viewer: &Viewer, chat_id: i64, text: &str, now: i64) -> Result<Json> {
+pub fn note(db: &mut Db, viewer: &Viewer, chat_id: i64, text: &str, now: i64) -> Result<Message> {
     let chat = access::chat(db, viewer, chat_id)?;
     let text = check_text(text, 20_000)?;
-    let id = db
-        .query_one(
-            "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, operator_id, text, created_at) \
-             SELECT id, conversation_id, 'note', 'out', 'operator', $1, $2, $3 FROM chats WHERE id = $4 RETURNING id",
-            params![viewer.operator_id, text, now, chat_id],
-        )?
-        .i64(0);
+    let id = insert_note(db, chat_id, Author::Operator(viewer.operator_id), text, now)?;
     let message = views::message(db, id)?;
-    announce(db, chat_id, views::MessageAndChat { message: &message, chat: &chat }, now)?;
+    announce(db, &message, &chat, now)?;
     Ok(message)
 }
 
+/// Stores a note in the chat's current conversation; returns its id.
+pub fn insert_note(db: &mut Db, chat_id: i64, author: Author, text: &str, now: i64) -> Result<i64> {
+    Ok(db
+        .query_one(
+            "INSERT INTO messages (chat_id, conversation_id, kind, direction, author_kind, operator_id, text, created_at) \
+             SELECT id, conversation_id, CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), \
+             CAST($5 AS TEXT), CAST($6 AS BIGINT) FROM chats WHERE id = $7 RETURNING id",
+            params![MessageKind::Note, Direction::Out, author.kind(), author.operator_id(), text, now, chat_id],
+        )?
+        .get("id")?)
+}
+
 /// Appends `message.created`: the consoles add the message and update the chat's row.
-pub fn announce(db: &mut Db, chat_id: i64, data: views::MessageAndChat, now: i64) -> Result<()> {
-    events::append(db, "message.created", Some(chat_id), &data, now)?;
+pub fn announce(db: &mut Db, message: &Message, chat: &Chat, now: i64) -> Result<()> {
+    events::append(db, Some(chat.id), Event::message_created(message, chat), now)?;
     Ok(())
 }
 
+/// [`announce`] for a chat built with its new message as its last one; the event takes
+/// the chat over (ingest's hot path: only the message is copied for it).
+pub fn announce_last(db: &mut Db, chat: Chat, now: i64) -> Result<()> {
+    let message =
+        chat.last_message.clone().ok_or_else(|| Error::Invalid(format!("chat {} has no last message", chat.id)))?;
+    let chat_id = Some(chat.id);
+    let event = Event::MessageCreated(kinds::MessageCreated { chat: Cow::Owned(chat), message: Cow::Owned(message) });
+    events::append(db, chat_id, event, now)?;
+    Ok(())
+}
+
+/// A page of history, oldest first.
+#[derive(Debug, Serialize)]
+pub struct History {
+    pub has_more: bool,
+    pub messages: Vec<Message>,
+}
+
 /// A page of history, oldest first, ending before message `before` (or at the newest).
-pub fn history(db: &mut Db, viewer: &Viewer, chat_id: i64, before: Option<i64>, limit: i64) -> Result<Json> {
+pub fn history(db: &mut Db, viewer: &Viewer, chat_id: i64, before: Option<i64>, limit: i64) -> Result<History> {
     access::chat(db, viewer, chat_id)?;
     let limit = limit.clamp(1, 200);
     let rows = db.query(
@@ -164,7 +173,7 @@ pub fn history(db: &mut Db, viewer: &Viewer, chat_id: i64, before: Option<i64>, 
         params![chat_id, before.unwrap_or(i64::MAX), limit + 1],
     )?;
     let has_more = rows.len() as i64 > limit;
-    let mut messages: Vec<Json> = rows.iter().take(limit as usize).map(views::message_json).collect();
+    let mut messages = rows.iter().take(limit as usize).map(views::message_from).collect::<Result<Vec<_>, _>>()?;
     messages.reverse();
-    Ok(json!({ "messages": messages, "has_more": has_more }))
+    Ok(History { has_more, messages })
 }

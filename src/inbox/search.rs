@@ -1,12 +1,26 @@
 //! Full-text search over every message ever stored: SQLite FTS5 or PostgreSQL tsvector.
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
 use super::Viewer;
 use super::views::{self, MESSAGE_SELECT, placeholders};
 use crate::error::Result;
+use crate::model::Message;
 use crate::params;
 use crate::store::{Backend, Db, Value};
+
+/// A message found, with the name of its chat's contact.
+#[derive(Debug, Serialize)]
+pub struct Found {
+    pub contact_name: String,
+    #[serde(flatten)]
+    pub message: Message,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Hits {
+    pub messages: Vec<Found>,
+}
 
 /// The words of a query, stripped of every character either engine gives a meaning to.
 fn words(q: &str) -> Vec<String> {
@@ -19,10 +33,10 @@ fn words(q: &str) -> Vec<String> {
 }
 
 /// Messages (and notes) containing every word of `q`, each word matched as a prefix.
-pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Json> {
+pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Hits> {
     let words = words(q);
     if words.is_empty() {
-        return Ok(json!({ "messages": [] }));
+        return Ok(Hits::default());
     }
     let own = if viewer.sees_own_only() {
         " AND (c.assignee_id IS NULL OR c.assignee_id = $3)"
@@ -49,29 +63,22 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Jso
         .map(|r| Value::Int(r.i64(0)))
         .collect();
     if ids.is_empty() {
-        return Ok(json!({ "messages": [] }));
+        return Ok(Hits::default());
     }
     let rows =
         db.query(&format!("{MESSAGE_SELECT} WHERE m.id IN ({}) ORDER BY m.id DESC", placeholders(1, ids.len())), &ids)?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        let mut m = views::message_json(r);
+        let message = views::message_from(r)?;
         let name = db.query_one(
             "SELECT ct.id, ct.first_name, ct.last_name, ct.username, ct.phone, ct.email FROM chats c \
              JOIN contacts ct ON ct.id = c.contact_id WHERE c.id = $1",
-            params![r.i64(1)],
+            params![message.chat_id],
         )?;
-        m["contact_name"] = json!(views::display_name(
-            name.i64(0),
-            name.opt_str(1),
-            name.opt_str(2),
-            name.opt_str(3),
-            name.opt_str(4),
-            name.opt_str(5)
-        ));
-        out.push(m);
+        let contact_name = views::NameFields::from_row(&name)?.display(name.get("id")?);
+        out.push(Found { contact_name, message });
     }
-    Ok(json!({ "messages": out }))
+    Ok(Hits { messages: out })
 }
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Linking an operator's Telegram chat: a one-time code in a deep link
 //! (`https://t.me/<bot>?start=<code>`) that the operator's `/start` hands back.
 
-use serde_json::json;
-
 use crate::channels::{self, StoredChannel};
 use crate::error::{Error, Result};
 use crate::params;
-use crate::store::{Db, events};
+use crate::store::Db;
+use crate::store::events::{self, Event};
 
 /// Link codes start with this, so a `/start` meant as a link is told apart from a
 /// campaign's deep-link payload.
@@ -96,7 +95,7 @@ pub fn use_code(db: &mut Db, channel_id: i64, external_id: &str, code: &str, now
         params![operator_id, channel_id, external_id, now],
     )?;
     let op = crate::operators::get(db, operator_id)?;
-    events::append(db, "operator.updated", None, &json!({"operator": op.json()}), now)?;
+    events::append(db, None, Event::operator_updated(&op), now)?;
     Ok(Linking::Linked { operator_id, name: op.name })
 }
 
@@ -106,7 +105,7 @@ pub fn unlink(db: &mut Db, operator_id: i64, now: i64) -> Result<bool> {
     db.exec("DELETE FROM notify_codes WHERE operator_id = $1 AND used_at IS NULL", params![operator_id])?;
     if n > 0 {
         let op = crate::operators::get(db, operator_id)?;
-        events::append(db, "operator.updated", None, &json!({"operator": op.json()}), now)?;
+        events::append(db, None, Event::operator_updated(&op), now)?;
     }
     Ok(n > 0)
 }

@@ -5,13 +5,13 @@
 //! notifier's position: after a restart it resumes where it stopped, and with several
 //! nodes each event is notified once.
 
-use serde_json::Value as Json;
-
 use super::links;
 use crate::consumers::Consumer;
 use crate::distribution::Presence;
 use crate::error::Result;
+use crate::model::{Chat, Message};
 use crate::params;
+use crate::store::events::{Event, EventKind};
 use crate::store::{Db, EventRow};
 
 pub struct Notifier {
@@ -21,19 +21,29 @@ pub struct Notifier {
 
 impl Consumer for Notifier {
     const NAME: &'static str = "notifier";
-    const KINDS: &'static [&'static str] = &["chat.assigned", "chat.transferred", "message.created"];
+    const KINDS: &'static [EventKind] =
+        &[EventKind::ChatAssigned, EventKind::ChatTransferred, EventKind::MessageCreated];
     type Output = usize;
 
     fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<usize> {
         let mut sent = 0;
         for e in events {
-            let Ok(data) = serde_json::from_str::<Json>(&e.data) else {
-                tracing::warn!(event.id = e.id, "an event that is not JSON; not notified");
-                continue;
+            let event = match e.decode() {
+                Ok(event) => event,
+                Err(err) => {
+                    tracing::warn!(event.id = e.id, error = %err, "the notifier skips an unreadable event");
+                    continue;
+                }
             };
-            let notice = match e.kind.as_str() {
-                "chat.transferred" | "chat.assigned" => assigned(e, &data),
-                "message.created" => self.written(db, e, &data, now)?,
+            let notice = match &*event {
+                Event::ChatTransferred(t) => {
+                    let (comment, by) = (Some(t.comment.as_ref()), Some(t.by_operator_id));
+                    assigned(e, &t.chat, Some(t.to_operator_id), by, comment)
+                }
+                Event::ChatAssigned(a) => assigned(e, &a.chat, a.operator_id, None, None),
+                Event::MessageCreated(m) if m.message.is_from_contact() => {
+                    self.written(db, e, &m.message, &m.chat, now)?
+                }
                 _ => None,
             };
             if let Some(n) = notice {
@@ -52,61 +62,48 @@ struct Notice {
     text: String,
 }
 
-fn contact_name(chat: &Json) -> String {
-    chat.pointer("/contact/name").and_then(Json::as_str).unwrap_or("a contact").to_owned()
-}
-
 /// The text of a message, or what it carries.
-fn summary(message: &Json) -> String {
-    if let Some(t) = message["text"].as_str().filter(|t| !t.trim().is_empty()) {
+fn summary(message: &Message) -> String {
+    if let Some(t) = message.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let short: String = t.chars().take(500).collect();
         return if short.len() < t.len() { format!("{short}…") } else { short };
     }
-    match message["attachments"].get(0) {
+    match message.attachments.first() {
         Some(a) => format!("[{}]", a["name"].as_str().or(a["kind"].as_str()).unwrap_or("attachment")),
         None => "—".into(),
     }
 }
 
-fn assigned(e: &EventRow, data: &Json) -> Option<Notice> {
-    let chat = &data["chat"];
-    let operator_id = data["to_operator_id"]
-        .as_i64()
-        .or(data["operator_id"].as_i64())
-        .or(chat.pointer("/assignee/id").and_then(Json::as_i64))?;
-    if data["by_operator_id"].as_i64() == Some(operator_id) {
+/// A chat given to `to` (or, with no operator named, to its assignee), unless they
+/// took it themselves.
+fn assigned(e: &EventRow, chat: &Chat, to: Option<i64>, by: Option<i64>, comment: Option<&str>) -> Option<Notice> {
+    let operator_id = to.or(chat.assignee_id())?;
+    if by == Some(operator_id) {
         return None; // took it themselves
     }
-    let name = contact_name(chat);
+    let name = &chat.contact.name;
     let mut text = format!("Chat with {name} is now yours.");
-    if chat["last_message"].is_object() {
-        text.push_str(&format!("\n\nLast message: {}", summary(&chat["last_message"])));
+    if let Some(last) = &chat.last_message {
+        text.push_str(&format!("\n\nLast message: {}", summary(last)));
     }
-    if let Some(c) = data["comment"].as_str().filter(|c| !c.trim().is_empty()) {
+    if let Some(c) = comment.filter(|c| !c.trim().is_empty()) {
         text.push_str(&format!("\nComment: {c}"));
     }
     text.push_str(&format!("\n\nReply to this message to answer {name}."));
-    let chat_id = e.chat_id.or(chat["id"].as_i64())?;
+    let chat_id = e.chat_id.unwrap_or(chat.id);
     Some(Notice { event_id: e.id, operator_id, chat_id, text })
 }
 
 impl Notifier {
     /// A contact wrote in a chat whose assignee has no console open on any node.
-    fn written(&self, db: &mut Db, e: &EventRow, data: &Json, now: i64) -> Result<Option<Notice>> {
-        let (message, chat) = (&data["message"], &data["chat"]);
-        if message["direction"] != "in" || message["author_kind"] != "contact" {
-            return Ok(None);
-        }
-        let (Some(operator_id), Some(chat_id)) = (chat.pointer("/assignee/id").and_then(Json::as_i64), e.chat_id)
-        else {
-            return Ok(None);
-        };
+    fn written(&self, db: &mut Db, e: &EventRow, message: &Message, chat: &Chat, now: i64) -> Result<Option<Notice>> {
+        let (Some(operator_id), Some(chat_id)) = (chat.assignee_id(), e.chat_id) else { return Ok(None) };
         if self.presence.connections(operator_id) > 0
             || crate::distribution::presence::open_elsewhere(db, operator_id, self.presence.node(), now)?
         {
             return Ok(None); // they see it in the console
         }
-        let text = format!("{}: {}\n\nReply to this message to answer.", contact_name(chat), summary(message));
+        let text = format!("{}: {}\n\nReply to this message to answer.", chat.contact.name, summary(message));
         Ok(Some(Notice { event_id: e.id, operator_id, chat_id, text }))
     }
 }

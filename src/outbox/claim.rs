@@ -7,6 +7,7 @@ use parley_sdk::{Content, Outbound};
 
 use super::queue::Lane;
 use crate::error::Result;
+use crate::model::AuthorKind;
 use crate::params;
 use crate::store::{Backend, Db, Row};
 
@@ -89,7 +90,7 @@ fn send(r: &Row) -> Result<Send> {
                 chat_id: r.i64(11),
                 external_id: r.str(13),
                 content,
-                author_kind: r.str(18),
+                author_kind: r.get::<AuthorKind>("author_kind")?.as_str().to_owned(),
                 author_name: r.opt_str(19),
                 created_at: crate::clock::rfc3339(r.i64(20)),
                 parts_sent,
@@ -102,7 +103,7 @@ fn send(r: &Row) -> Result<Send> {
                 chat_id: 0,
                 external_id: r.str(8),
                 content: Content::text(r.str(9)),
-                author_kind: "system".into(),
+                author_kind: AuthorKind::System.as_str().into(),
                 author_name: None,
                 created_at: crate::clock::rfc3339(r.i64(10)),
                 parts_sent,

@@ -119,8 +119,8 @@ fn lock_queue(db: &mut Db, queue: &str) -> Result<()> {
 pub fn wake_identity(db: &mut Db, identity_id: i64, now: i64) -> Result<u64> {
     let n = db.exec(
         "UPDATE outbox SET parked = 0, due_at = $1 WHERE parked = 1 \
-         AND message_id IN (SELECT id FROM messages WHERE identity_id = $2 AND state = 'queued')",
-        params![now, identity_id],
+         AND message_id IN (SELECT id FROM messages WHERE identity_id = $2 AND state = $3)",
+        params![now, identity_id, crate::model::MessageState::Queued],
     )?;
     if n > 0 {
         db.wake(Wake::Outbox);

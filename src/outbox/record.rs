@@ -5,8 +5,10 @@ use super::attempt::Outcome;
 use super::claim::{Send, What};
 use super::queue;
 use crate::error::Result;
+use crate::model::MessageState;
 use crate::params;
-use crate::store::{Db, events};
+use crate::store::Db;
+use crate::store::events::{self, Event};
 
 pub fn record(db: &mut Db, send: &Send, outcome: Outcome, max_attempts: i64, now: i64) -> Result<()> {
     // A lease that ran out while this node was sending (it was stopped for minutes) may
@@ -22,8 +24,8 @@ pub fn record(db: &mut Db, send: &Send, outcome: Outcome, max_attempts: i64, now
             match &send.what {
                 What::Message { message_id, .. } => {
                     db.exec(
-                        "UPDATE messages SET state = 'sent', platform_message_id = $1 WHERE id = $2 AND state = 'queued'",
-                        params![platform_id, *message_id],
+                        "UPDATE messages SET state = $3, platform_message_id = $1 WHERE id = $2 AND state = $4",
+                        params![platform_id, *message_id, MessageState::Sent, MessageState::Queued],
                     )?;
                 }
                 What::Text { notification_id } => {
@@ -62,7 +64,7 @@ pub fn record(db: &mut Db, send: &Send, outcome: Outcome, max_attempts: i64, now
     }
     if let What::Message { message_id, chat_id, .. } = &send.what {
         let message = crate::inbox::views::message(db, *message_id)?;
-        events::append(db, "message.updated", Some(*chat_id), &serde_json::json!({"message": message}), now)?;
+        events::append(db, Some(*chat_id), Event::message_updated(&message), now)?;
     }
     Ok(())
 }
@@ -71,8 +73,8 @@ fn fail(db: &mut Db, send: &Send, reason: &str, unreachable: bool) -> Result<()>
     match &send.what {
         What::Message { message_id, identity_id, .. } => {
             db.exec(
-                "UPDATE messages SET state = 'failed', failure_reason = $1 WHERE id = $2",
-                params![reason, *message_id],
+                "UPDATE messages SET state = $3, failure_reason = $1 WHERE id = $2",
+                params![reason, *message_id, MessageState::Failed],
             )?;
             if unreachable {
                 db.exec("UPDATE identities SET unreachable_reason = $1 WHERE id = $2", params![reason, *identity_id])?;

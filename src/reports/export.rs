@@ -79,7 +79,16 @@ pub fn page(db: &mut Db, f: &Filter, after: Cursor, limit: i64) -> Result<(Strin
     let mut c = Csv::default();
     for r in &rows {
         let contact_id = r.i64(2);
-        let contact = display_name(contact_id, r.opt_str(3), r.opt_str(4), r.opt_str(5), r.opt_str(6), r.opt_str(7));
+        let field = |i| r.opt_str(i);
+        let (first, last, username, phone, email) = (field(3), field(4), field(5), field(6), field(7));
+        let contact = display_name(
+            contact_id,
+            first.as_deref(),
+            last.as_deref(),
+            username.as_deref(),
+            phone.as_deref(),
+            email.as_deref(),
+        );
         let involved: Vec<i64> = r.json(11).unwrap_or_default();
         let involved: Vec<String> = involved.into_iter().filter_map(|id| name(Some(id))).collect();
         let (messages_in, messages_out) = (r.i64(19), r.i64(20));

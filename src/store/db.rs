@@ -4,14 +4,16 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::events::EventRow;
+use super::value::Columns;
 use super::{Backend, Row, StoreError, Value};
 
 /// A PostgreSQL client with its prepared statements, kept per connection.
 pub struct PgConn {
     pub client: postgres::Client,
-    statements: HashMap<String, postgres::Statement>,
+    statements: HashMap<String, (postgres::Statement, Arc<Columns>)>,
 }
 
 impl PgConn {
@@ -19,14 +21,16 @@ impl PgConn {
         Self { client, statements: HashMap::new() }
     }
 
-    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, StoreError> {
+    /// The prepared statement and the names of its result columns.
+    fn statement(&mut self, sql: &str) -> Result<(postgres::Statement, Arc<Columns>), StoreError> {
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
         let st =
             self.client.prepare(sql).map_err(|e| StoreError::Postgres(format!("{} in: {sql}", StoreError::from(e))))?;
-        self.statements.insert(sql.to_owned(), st.clone());
-        Ok(st)
+        let columns = Arc::new(Columns::new(st.columns().iter().map(|c| c.name())));
+        self.statements.insert(sql.to_owned(), (st.clone(), columns.clone()));
+        Ok((st, columns))
     }
 }
 
@@ -71,7 +75,7 @@ impl<'c> Db<'c> {
                 Ok(st.execute(rusqlite::params_from_iter(params.iter()))? as u64)
             }
             Conn::Pg(pg) => {
-                let st = pg.statement(sql)?;
+                let (st, _) = pg.statement(sql)?;
                 Ok(pg.client.execute(&st, &pg_params(params))?)
             }
         }
@@ -83,6 +87,7 @@ impl<'c> Db<'c> {
             Conn::Sqlite(c) => {
                 let mut st = c.prepare_cached(&sqlite_sql(sql))?;
                 let n = st.column_count();
+                let columns = Arc::new(Columns::new(st.column_names()));
                 let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
                 let mut out = Vec::new();
                 while let Some(r) = rows.next()? {
@@ -90,14 +95,17 @@ impl<'c> Db<'c> {
                     for i in 0..n {
                         vals.push(r.get::<_, Value>(i)?);
                     }
-                    out.push(Row(vals));
+                    out.push(Row::new(vals, columns.clone()));
                 }
                 Ok(out)
             }
             Conn::Pg(pg) => {
-                let st = pg.statement(sql)?;
+                let (st, columns) = pg.statement(sql)?;
                 let rows = pg.client.query(&st, &pg_params(params))?;
-                Ok(rows.iter().map(|r| Row((0..r.len()).map(|i| r.get::<_, Value>(i)).collect())).collect())
+                Ok(rows
+                    .iter()
+                    .map(|r| Row::new((0..r.len()).map(|i| r.get::<_, Value>(i)).collect(), columns.clone()))
+                    .collect())
             }
         }
     }

@@ -10,8 +10,10 @@ use parley_widget::WidgetMessage;
 use serde_json::{Value as Json, json};
 
 use crate::error::Result;
+use crate::model::{AuthorKind, Direction, MessageState};
 use crate::params;
-use crate::store::{Db, Row, events};
+use crate::store::events::{self, Event};
+use crate::store::{Db, Row};
 
 /// Where a visitor stands: their identity and chat once they exist.
 #[derive(Debug, Clone, Default)]
@@ -24,23 +26,26 @@ pub struct VisitorState {
     pub phone: Option<String>,
 }
 
-const MESSAGE_SELECT: &str = "SELECT m.id, m.direction, m.author_kind, o.name, m.text, m.attachments, \
+const MESSAGE_SELECT: &str = "SELECT m.id, m.direction, m.author_kind, o.name AS operator_name, m.text, m.attachments, \
     m.platform_message_id, m.created_at, m.state FROM messages m LEFT JOIN operators o ON o.id = m.operator_id";
 
-fn message_from(r: &Row) -> WidgetMessage {
-    let direction = r.str(1);
-    let client_id = r.opt_str(6).filter(|_| direction == "in").and_then(|p| p.strip_prefix("c:").map(str::to_owned));
-    WidgetMessage {
-        id: r.i64(0),
-        author_kind: r.str(2),
-        author_name: r.opt_str(3),
-        text: r.opt_str(4),
-        attachments: r.json::<Json>(5).ok().filter(|v| !v.is_null()).unwrap_or(json!([])),
+fn message_from(r: &Row) -> Result<WidgetMessage> {
+    let direction: Direction = r.get("direction")?;
+    let client_id = r
+        .get::<Option<String>>("platform_message_id")?
+        .filter(|_| direction == Direction::In)
+        .and_then(|p| p.strip_prefix("c:").map(str::to_owned));
+    Ok(WidgetMessage {
+        id: r.get("id")?,
+        author_kind: r.get::<AuthorKind>("author_kind")?.as_str().to_owned(),
+        author_name: r.get("operator_name")?,
+        text: r.get("text")?,
+        attachments: r.get_json::<Option<Json>>("attachments")?.unwrap_or(json!([])),
         client_id,
-        created_at: crate::clock::rfc3339(r.i64(7)),
-        read: r.opt_str(8).as_deref() == Some("read"),
-        direction,
-    }
+        created_at: crate::clock::rfc3339(r.get("created_at")?),
+        read: r.get::<Option<MessageState>>("state")? == Some(MessageState::Read),
+        direction: direction.as_str().to_owned(),
+    })
 }
 
 pub fn state(db: &mut Db, channel_id: i64, visitor: &str) -> Result<VisitorState> {
@@ -74,12 +79,12 @@ pub fn history(db: &mut Db, chat_id: i64, channel_id: i64, after: i64) -> Result
         ),
         params![chat_id, channel_id, after],
     )?;
-    Ok(rows.iter().rev().map(message_from).collect())
+    rows.iter().rev().map(message_from).collect()
 }
 
 pub fn message(db: &mut Db, id: i64) -> Result<WidgetMessage> {
     let r = db.query_one(&format!("{MESSAGE_SELECT} WHERE m.id = $1"), params![id])?;
-    Ok(message_from(&r))
+    message_from(&r)
 }
 
 /// Pre-chat details: creates the visitor's contact if needed, so an email or phone
@@ -87,8 +92,7 @@ pub fn message(db: &mut Db, id: i64) -> Result<WidgetMessage> {
 pub fn prechat(db: &mut Db, channel_id: i64, visitor: &str, profile: &Profile, now: i64) -> Result<VisitorState> {
     let (_, contact_id) = crate::inbox::ingest::identity_for(db, channel_id, visitor, profile, None, now)?;
     let contact = crate::inbox::views::contact(db, contact_id)?;
-    let chat_id = contact["chat_id"].as_i64();
-    events::append(db, "contact.updated", chat_id, &json!({"contact": contact}), now)?;
+    events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
     state(db, channel_id, visitor)
 }
 
@@ -104,9 +108,9 @@ pub fn mark_read(db: &mut Db, chat_id: i64, channel_id: i64, up_to: i64, now: i6
         .map(|r| r.i64(0))
         .collect();
     for id in &ids {
-        db.exec("UPDATE messages SET state = 'read' WHERE id = $1", params![*id])?;
+        db.exec("UPDATE messages SET state = $1 WHERE id = $2", params![MessageState::Read, *id])?;
         let message = crate::inbox::views::message(db, *id)?;
-        events::append(db, "message.updated", Some(chat_id), &json!({"message": message}), now)?;
+        events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     }
     Ok(ids.len())
 }
