@@ -111,14 +111,15 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
     let mut jobs = Vec::with_capacity(rows.len());
     let lease_until = now + LEASE_MS;
     for r in rows {
-        db.exec("UPDATE jobs SET lease_until = $1 WHERE id = $2", params![lease_until, r.i64(0)])?;
+        let id: i64 = r.get("id")?;
+        db.exec("UPDATE jobs SET lease_until = $1 WHERE id = $2", params![lease_until, id])?;
         jobs.push(Job {
-            id: r.i64(0),
+            id,
             kind: r.get::<Kind>("kind")?,
-            key: r.str(2),
-            payload: serde_json::from_str(&r.str(3)).unwrap_or_default(),
-            run_at: r.i64(4),
-            attempts: r.i64(5),
+            key: r.get("key")?,
+            payload: r.get_json("payload")?,
+            run_at: r.get("run_at")?,
+            attempts: r.get("attempts")?,
             lease_until,
         });
     }

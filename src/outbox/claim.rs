@@ -37,10 +37,10 @@ pub enum What {
 }
 
 const SELECT: &str = "SELECT o.id, o.queue, o.lane, o.channel_id, o.attempts, o.parts_sent, o.message_id, \
-    o.notification_id, o.recipient, o.text, o.created_at, m.chat_id, m.identity_id, i.external_id, \
-    i.unreachable_reason, m.text, m.attachments, m.buttons, m.author_kind, op.name, m.created_at \
-    FROM outbox o LEFT JOIN messages m ON m.id = o.message_id LEFT JOIN identities i ON i.id = m.identity_id \
-    LEFT JOIN operators op ON op.id = m.operator_id";
+    o.notification_id, o.recipient, o.text AS notice_text, o.created_at AS queued_at, m.chat_id, m.identity_id, \
+    i.external_id, i.unreachable_reason, m.text, m.attachments, m.buttons, m.author_kind, op.name AS operator_name, \
+    m.created_at FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
+    LEFT JOIN identities i ON i.id = m.identity_id LEFT JOIN operators op ON op.id = m.operator_id";
 
 /// Claims up to `live` sends of the live lane and up to `bulk` of the others (and never
 /// more than `live` in all), leasing them until `now` + [`LEASE_MS`].
@@ -53,7 +53,7 @@ pub fn claim(db: &mut Db, now: i64, live: usize, bulk: usize) -> Result<Vec<Send
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = rows.iter().map(|r| r.i64(0).to_string()).collect();
+    let ids = rows.iter().map(|r| r.get::<i64>("id").map(|id| id.to_string())).collect::<Result<Vec<_>, _>>()?;
     db.exec(&format!("UPDATE outbox SET lease_until = $1 WHERE id IN ({})", ids.join(",")), params![now + LEASE_MS])?;
     rows.iter().map(send).collect()
 }
@@ -74,25 +74,30 @@ fn due(db: &mut Db, lanes: &str, now: i64, limit: usize) -> Result<Vec<Row>> {
 }
 
 fn send(r: &Row) -> Result<Send> {
-    let parts_sent = u32::try_from(r.i64(5)).unwrap_or(0);
-    let (what, outbound) = match r.opt_i64(6) {
+    let parts_sent = u32::try_from(r.get::<i64>("parts_sent")?).unwrap_or(0);
+    let (what, outbound) = match r.get::<Option<i64>>("message_id")? {
         Some(message_id) => {
+            let chat_id: i64 = r.get("chat_id")?;
             let content = Content {
-                text: r.opt_str(15),
-                attachments: r.json::<Option<_>>(16)?.unwrap_or_default(),
-                buttons: r.json::<Option<_>>(17)?.unwrap_or_default(),
+                text: r.get("text")?,
+                attachments: r.get_json::<Option<_>>("attachments")?.unwrap_or_default(),
+                buttons: r.get_json::<Option<_>>("buttons")?.unwrap_or_default(),
                 ..Content::default()
             };
-            let what =
-                What::Message { message_id, chat_id: r.i64(11), identity_id: r.i64(12), unreachable: r.opt_str(14) };
+            let what = What::Message {
+                message_id,
+                chat_id,
+                identity_id: r.get("identity_id")?,
+                unreachable: r.get("unreachable_reason")?,
+            };
             let outbound = Outbound {
                 message_id,
-                chat_id: r.i64(11),
-                external_id: r.str(13),
+                chat_id,
+                external_id: r.get("external_id")?,
                 content,
                 author_kind: r.get::<AuthorKind>("author_kind")?.as_str().to_owned(),
-                author_name: r.opt_str(19),
-                created_at: crate::clock::rfc3339(r.i64(20)),
+                author_name: r.get("operator_name")?,
+                created_at: crate::clock::rfc3339(r.get("created_at")?),
                 parts_sent,
             };
             (what, outbound)
@@ -101,22 +106,22 @@ fn send(r: &Row) -> Result<Send> {
             let outbound = Outbound {
                 message_id: 0,
                 chat_id: 0,
-                external_id: r.str(8),
-                content: Content::text(r.str(9)),
+                external_id: r.get("recipient")?,
+                content: Content::text(r.get::<String>("notice_text")?),
                 author_kind: AuthorKind::System.as_str().into(),
                 author_name: None,
-                created_at: crate::clock::rfc3339(r.i64(10)),
+                created_at: crate::clock::rfc3339(r.get("queued_at")?),
                 parts_sent,
             };
-            (What::Text { notification_id: r.opt_i64(7) }, outbound)
+            (What::Text { notification_id: r.get("notification_id")? }, outbound)
         }
     };
     Ok(Send {
-        id: r.i64(0),
-        queue: r.str(1),
-        lane: Lane::from_i64(r.i64(2)),
-        channel_id: r.i64(3),
-        attempts: r.i64(4),
+        id: r.get("id")?,
+        queue: r.get("queue")?,
+        lane: Lane::from_i64(r.get("lane")?),
+        channel_id: r.get("channel_id")?,
+        attempts: r.get("attempts")?,
         what,
         outbound,
     })
