@@ -19,7 +19,8 @@ pub struct EventRow {
     pub data: String,
     pub at_ms: i64,
     /// The event itself, when it was appended on this node: its consumers here get it
-    /// without parsing the data again (a copy costs a tenth of a parse).
+    /// without parsing the data again. Under load the copy (on the writer) measured about
+    /// as costly as the parse it saves (docs/BENCHMARKS.md); `None` here would parse.
     #[serde(skip)]
     pub typed: Option<Arc<Event<'static>>>,
 }
