@@ -18,7 +18,7 @@ stored_enum! {
 }
 
 /// Fields in alphabetical order: see the module docs of [`crate::model`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
     pub email: String,
     pub id: i64,
@@ -29,7 +29,7 @@ pub struct Operator {
 }
 
 /// The messengers an operator linked for notifications.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notify {
     pub telegram: bool,
 }
