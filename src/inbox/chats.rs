@@ -23,8 +23,10 @@ pub enum View {
     Operator,
 }
 
-#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatQuery {
+    /// `open` (default), `closed` or `all`.
     #[serde(default = "default_status")]
     pub status: String,
     #[serde(default = "default_view")]
