@@ -11,19 +11,32 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{Auth, operator_for, token};
-use super::error::{ApiResult, AppQuery};
+use super::error::{ApiResult, AppQuery, ErrorBody};
 use crate::app::App;
 use crate::inbox::{Viewer, access};
 use crate::store::{EventRow, events};
 
 const REPLAY_PAGE: i64 = 1000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
     /// Replay events after this id; without it, only live events are sent.
     after: Option<i64>,
 }
 
+// A WebSocket: the answer is 101 and then text frames, each an `Event` (plus
+// ephemeral `typing` frames with `id: null`); OpenAPI describes only the handshake.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(Params,
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Connection" = String, Header, description = "`Upgrade`")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 101, description = "Switching to WebSocket; the server sends one text frame per event", body = crate::model::Event),
+        (status = 400, description = "Malformed query (a request that is no WebSocket handshake gets axum's plain-text refusal)", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
 pub async fn subscribe(
     State(app): State<App>,
     headers: HeaderMap,
