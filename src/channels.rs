@@ -78,8 +78,8 @@ pub fn first_of_kind(db: &mut Db, kind: &str) -> Result<Option<StoredChannel>> {
         .transpose()
 }
 
-/// A channel as the API shows it (fields in alphabetical order, as the `json!` map
-/// that wrote it before it was typed).
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// A channel as an admin sees it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[schema(as = Channel)]
 pub struct PublicChannel {

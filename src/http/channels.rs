@@ -43,7 +43,11 @@ pub async fn list(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json<C
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such channel", body = ErrorBody),
     ))]
-pub async fn get(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<PublicChannel>> {
+pub async fn get(
+    State(app): State<App>,
+    _auth: Auth,
+    AppPath(id): AppPath<i64>,
+) -> ApiResult<axum::Json<PublicChannel>> {
     let c = app.store.read(move |db| channels::get(db, id)).await?;
     Ok(axum::Json(public(&app, &c)))
 }

@@ -40,11 +40,7 @@ pub async fn list(
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
     ))]
-pub async fn get(
-    State(app): State<App>,
-    auth: Auth,
-    AppPath(id): AppPath<i64>,
-) -> ApiResult<axum::Json<Chat>> {
+pub async fn get(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let viewer = auth.viewer(&app);
     Ok(axum::Json(app.store.read(move |db| chats::get(db, &viewer, id)).await?))
 }
@@ -146,11 +142,7 @@ pub async fn note(
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
         (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
-pub async fn close(
-    State(app): State<App>,
-    auth: Auth,
-    AppPath(id): AppPath<i64>,
-) -> ApiResult<axum::Json<Chat>> {
+pub async fn close(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::close(db, &viewer, id, now)).await?))
 }
@@ -165,11 +157,7 @@ pub async fn close(
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
         (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
-pub async fn reopen(
-    State(app): State<App>,
-    auth: Auth,
-    AppPath(id): AppPath<i64>,
-) -> ApiResult<axum::Json<Chat>> {
+pub async fn reopen(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::reopen(db, &viewer, id, now)).await?))
 }
@@ -184,11 +172,7 @@ pub async fn reopen(
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
         (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
-pub async fn read(
-    State(app): State<App>,
-    auth: Auth,
-    AppPath(id): AppPath<i64>,
-) -> ApiResult<axum::Json<Chat>> {
+pub async fn read(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
     Ok(axum::Json(app.store.write(move |db| chats::mark_read(db, &viewer, id, now)).await?))
 }

@@ -19,8 +19,8 @@ pub struct ConnectTelegram {
     channel_id: Option<i64>,
 }
 
-/// A one-time deep link (fields in alphabetical order, as the `json!` map that wrote
-/// it before it was typed).
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// A one-time deep link to the notifications bot.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TelegramLink {
     pub channel_id: i64,

@@ -41,9 +41,9 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
     components(schemas(
         crate::model::Operator, crate::model::Chat, crate::model::Message, crate::model::Contact,
         crate::model::Event, crate::model::EventKind, crate::channels::PublicChannel,
-        super::error::ErrorBody,
+        super::error::ErrorBody, crate::inbox::chats::View,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &OperationIds),
     tags(
         (name = "auth", description = "Log in, set up, the caller's profile, tokens and notifications"),
         (name = "operators"), (name = "chats"), (name = "contacts"), (name = "channels"),
@@ -79,6 +79,32 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// utoipa names an operation after its function; `list`, `get`, `update` exist in
+/// several modules, so each id is prefixed with its tag (`chats.list`), which is unique.
+struct OperationIds;
+
+impl Modify for OperationIds {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for op in ops.into_iter().flatten() {
+                if let (Some(tag), Some(id)) = (op.tags.as_ref().and_then(|t| t.first()), op.operation_id.as_mut()) {
+                    *id = format!("{tag}.{id}");
+                }
+            }
+        }
     }
 }
 

@@ -43,9 +43,9 @@ fn origin(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
 /// What a page's widget may know of its channel: the look and texts from its settings
-/// (each as stored, null when unset), and whether an operator is online. Fields in
-/// alphabetical order, as the `json!` map that wrote it before it was typed.
+/// (each as stored, null when unset), and whether an operator is online.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct WidgetConfig {
     pub color: Json,

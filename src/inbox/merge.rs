@@ -268,8 +268,8 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
     Ok(Unmerged { target: views::contact(db, target)?, source: views::contact(db, source)? })
 }
 
-/// A merge as the console lists it (fields in alphabetical order, as the `json!` map
-/// that wrote it before it was typed).
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// A merge as the console lists it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MergeRecord {
     pub created_at: Time,

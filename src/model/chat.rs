@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChannelRef, ChatStatus, Handler, Message, Status, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A conversation with one contact, across its channels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Chat {
     /// Where replies go unless the operator picks another channel.

@@ -5,7 +5,8 @@ use serde_json::{Map, Value as Json};
 
 use super::{ChannelRef, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A person, with their addresses on each channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Free-form attributes an operator or integration set.

@@ -124,7 +124,8 @@ events! {
 fn frame_schema(kind: &str, payload: std::borrow::Cow<'static, str>) -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, Ref, SchemaType, Type};
     use utoipa::openapi::{KnownFormat, SchemaFormat};
-    let int = || ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    let int =
+        || ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
     ObjectBuilder::new()
         .title(Some(kind))
         .property("id", int())

@@ -6,7 +6,8 @@ use serde_json::Value as Json;
 
 use super::{AuthorKind, ChannelRef, Direction, MessageKind, MessageState, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A message of a chat, or a note only operators see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// What the platform sent along: kept as the JSON it was stored as, since its

@@ -17,7 +17,8 @@ stored_enum! {
     }
 }
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A console user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
     pub email: String,

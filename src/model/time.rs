@@ -178,4 +178,3 @@ mod tests {
         assert!(serde_json::from_str::<Time>("\"yesterday\"").is_err());
     }
 }
-

@@ -28,8 +28,8 @@ pub struct Figures {
     pub reopened: i64,
 }
 
-/// The report: `{from, to, channel_id, total, operators}` (fields in alphabetical
-/// order, as the `json!` map that wrote it before it was typed).
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// The conversation report: figures per operator and in total.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[schema(as = ConversationReport)]
 pub struct Report {
