@@ -12,15 +12,16 @@ use crate::store::{Db, Value};
 
 /// The figures of one operator, or of everyone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+// Fields in alphabetical order: the report was a `json!` map, which wrote them so.
 pub struct Figures {
-    /// Conversations closed in the range.
-    pub conversations: i64,
     /// Those an operator replied to.
     pub answered: i64,
-    pub first_reply_median_seconds: Option<f64>,
-    pub first_reply_mean_seconds: Option<f64>,
-    pub close_median_seconds: Option<f64>,
     pub close_mean_seconds: Option<f64>,
+    pub close_median_seconds: Option<f64>,
+    /// Conversations closed in the range.
+    pub conversations: i64,
+    pub first_reply_mean_seconds: Option<f64>,
+    pub first_reply_median_seconds: Option<f64>,
     /// Messages in those conversations, in and out (notes not counted).
     pub messages: i64,
     pub messages_per_conversation: Option<f64>,
