@@ -20,6 +20,7 @@ use crate::model::{Chat, Message};
     responses(
         (status = 200, description = "A page of chats, the tab counts, and the last event id", body = ChatList),
         (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "Unknown status, view=operator without operator_id, or a bad `before`", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn list(
@@ -140,7 +141,6 @@ pub async fn note(
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
-        (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
 pub async fn close(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
@@ -155,7 +155,6 @@ pub async fn close(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
-        (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
 pub async fn reopen(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());
@@ -170,7 +169,6 @@ pub async fn reopen(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
-        (status = 409, description = "Not in a state that allows it", body = ErrorBody),
     ))]
 pub async fn read(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Chat>> {
     let (viewer, now) = (auth.viewer(&app), app.now());

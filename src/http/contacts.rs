@@ -117,7 +117,6 @@ pub struct Merge {
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such contact", body = ErrorBody),
-        (status = 409, description = "Already merged", body = ErrorBody),
         (status = 422, description = "A contact cannot be merged into itself", body = ErrorBody),
     ))]
 pub async fn merge(
@@ -149,7 +148,7 @@ pub async fn merges(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Admins only", body = ErrorBody),
         (status = 404, description = "No such merge", body = ErrorBody),
-        (status = 409, description = "Already undone", body = ErrorBody),
+        (status = 409, description = "Already undone, or a later merge involves the same contacts", body = ErrorBody),
     ))]
 pub async fn undo_merge(
     State(app): State<App>,

@@ -181,6 +181,27 @@ fn every_json_success_names_a_schema() {
     assert!(checked > 30, "only {checked} JSON success bodies found");
 }
 
+/// The Event schema has one alternative per event kind, and the state enums list the
+/// values the code writes: both come from the same declarations as the code's.
+#[test]
+fn events_and_states_match_the_code() {
+    use parley::model::{ChatStatus, EventKind, MessageState};
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let kinds: BTreeSet<&str> = schemas["Event"]["oneOf"]
+        .as_array()
+        .expect("Event is a oneOf")
+        .iter()
+        .map(|alt| alt["properties"]["kind"]["enum"][0].as_str().expect("each alternative names its kind"))
+        .collect();
+    assert_eq!(kinds, EventKind::ALL.iter().map(|k| k.as_str()).collect());
+    let values = |name: &str| -> Vec<String> {
+        serde_json::from_value(schemas[name]["enum"].clone()).unwrap_or_else(|_| panic!("{name} is a string enum"))
+    };
+    assert_eq!(values("ChatStatus"), ChatStatus::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    assert_eq!(values("MessageState"), MessageState::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+}
+
 /// The document is the one the app serves.
 #[tokio::test]
 async fn the_app_serves_the_generated_document() {
