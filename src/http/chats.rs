@@ -4,10 +4,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::auth::Auth;
 use super::error::{ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
+use super::events::{TypingFrame, Who};
 use crate::app::App;
 use crate::inbox::chats::{ChatList, ChatQuery};
 use crate::inbox::messages::History;
@@ -255,7 +255,6 @@ pub async fn typing(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64
     for (channel_id, visitor) in visitors {
         app.visitors.push(channel_id, &visitor, r#"{"type":"typing"}"#, None);
     }
-    let frame = json!({"id": null, "kind": "typing", "chat_id": id, "data": {"chat_id": id, "who": "operator", "operator_id": auth.0.id}});
-    let _ = app.ephemeral.send(std::sync::Arc::new(frame));
+    TypingFrame::push(&app, id, Who::Operator, Some(auth.0.id));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -277,8 +277,7 @@ impl Session {
             ClientFrame::Prechat { name, email, phone } => self.prechat(name, email, phone).await,
             ClientFrame::Typing => {
                 if let Some(chat_id) = self.state.chat_id {
-                    let frame = json!({"id": null, "kind": "typing", "chat_id": chat_id, "data": {"chat_id": chat_id, "who": "contact"}});
-                    let _ = self.app.ephemeral.send(std::sync::Arc::new(frame));
+                    super::events::TypingFrame::push(&self.app, chat_id, super::events::Who::Contact, None);
                 }
                 Vec::new()
             }
