@@ -39,11 +39,6 @@ impl Operator {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }
-
-    /// The operator as JSON (the API's Operator shape).
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
 }
 
 #[cfg(test)]
