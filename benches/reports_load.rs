@@ -205,7 +205,7 @@ fn main() {
             let t = Instant::now();
             let report = rt.block_on(store.read(move |db| conversations::report(db, &f))).unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
-            total = report["total"]["conversations"].clone();
+            total = serde_json::Value::from(report.total.conversations);
         }
         times.sort_by(f64::total_cmp);
         println!("{name:<28} {total:>13} {:>10.0} {:>10.0}", times[2], times[4]);

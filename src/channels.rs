@@ -9,9 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use parley_sdk::{Channel, Connector};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
-use crate::clock::rfc3339;
 use crate::error::{Error, Result, not_found};
 use crate::params;
 use crate::store::{Db, Row};
@@ -79,8 +78,26 @@ pub fn first_of_kind(db: &mut Db, kind: &str) -> Result<Option<StoredChannel>> {
         .transpose()
 }
 
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// A channel as an admin sees it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = Channel)]
+pub struct PublicChannel {
+    pub created_at: crate::model::Time,
+    /// Whether chats of this channel are handed out automatically.
+    pub distribution: bool,
+    pub id: i64,
+    /// The public key the widget embeds.
+    pub key: String,
+    /// The connector: `widget`, `telegram`, `webhook`, ...
+    pub kind: String,
+    pub name: String,
+    /// The connector's settings, secret ones cut to their last four characters.
+    pub settings: Json,
+}
+
 /// The channel as an admin sees it: secret settings cut to their last four characters.
-pub fn public_json(c: &StoredChannel, secrets: &[&str]) -> Json {
+pub fn public(c: &StoredChannel, secrets: &[&str]) -> PublicChannel {
     let mut settings = c.channel.settings.clone();
     if let Some(map) = settings.as_object_mut() {
         for key in secrets {
@@ -90,10 +107,15 @@ pub fn public_json(c: &StoredChannel, secrets: &[&str]) -> Json {
             }
         }
     }
-    json!({
-        "id": c.channel.id, "kind": c.channel.kind, "name": c.channel.name, "key": c.key,
-        "settings": settings, "distribution": c.distribution, "created_at": rfc3339(c.created_at),
-    })
+    PublicChannel {
+        id: c.channel.id,
+        kind: c.channel.kind.clone(),
+        name: c.channel.name.clone(),
+        key: c.key.clone(),
+        settings,
+        distribution: c.distribution,
+        created_at: crate::model::Time(c.created_at),
+    }
 }
 
 pub fn validate_name(name: &str) -> Result<String> {

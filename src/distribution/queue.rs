@@ -63,7 +63,7 @@ pub fn drain(db: &mut Db, settings: &Settings, now: i64) -> Result<Vec<Assigned>
 }
 
 /// The queue as the console shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Queue {
     pub chats: Vec<Waiting>,
     pub online_operators: i64,
@@ -71,7 +71,7 @@ pub struct Queue {
 }
 
 /// A chat in the queue.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Waiting {
     #[serde(flatten)]
     pub chat: Chat,

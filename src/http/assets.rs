@@ -6,7 +6,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
 
-use super::error::{ApiError, ApiResult, AppPath};
+use serde::Serialize;
+
+use super::error::{ApiError, ApiResult, AppPath, ErrorBody};
 use crate::app::App;
 
 #[derive(Embed)]
@@ -36,18 +38,48 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
     res
 }
 
+#[utoipa::path(get, path = "/", tag = "console",
+    responses((status = 200, description = "The console's page", content_type = "text/html"),
+        (status = 304, description = "Not modified (If-None-Match)")))]
 pub async fn console_index(headers: HeaderMap) -> Response {
     file("console/index.html", &headers)
 }
 
+// The console is one page; `/login` and `/setup` are its routes, served the same page
+// so a reload or a set-up link lands there (one handler per path, so each is documented).
+#[utoipa::path(get, path = "/login", tag = "console",
+    responses((status = 200, description = "The console's page, on its login screen", content_type = "text/html"),
+        (status = 304, description = "Not modified (If-None-Match)")))]
+pub async fn console_login(headers: HeaderMap) -> Response {
+    console_index(headers).await
+}
+
+#[utoipa::path(get, path = "/setup", tag = "console",
+    responses((status = 200, description = "The console's page, on its set-up screen", content_type = "text/html"),
+        (status = 304, description = "Not modified (If-None-Match)")))]
+pub async fn console_setup(headers: HeaderMap) -> Response {
+    console_index(headers).await
+}
+
+#[utoipa::path(get, path = "/console/{path}", tag = "console",
+    params(("path" = String, Path, description = "A file of the console (scripts, styles, images)")),
+    responses((status = 200, description = "The file, with its type and an ETag"),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 404, description = "No such file", body = ErrorBody)))]
 pub async fn console_file(AppPath(path): AppPath<String>, headers: HeaderMap) -> Response {
     file(&format!("console/{path}"), &headers)
 }
 
+#[utoipa::path(get, path = "/widget.js", tag = "widget",
+    responses((status = 200, description = "The widget's script, to embed in a site", content_type = "text/javascript"),
+        (status = 304, description = "Not modified (If-None-Match)")))]
 pub async fn widget_js(headers: HeaderMap) -> Response {
     file("widget/widget.js", &headers)
 }
 
+#[utoipa::path(get, path = "/demo", tag = "widget",
+    responses((status = 200, description = "A sample page embedding the first widget channel", content_type = "text/html"),
+        (status = 404, description = "There is no widget channel", body = ErrorBody)))]
 /// A sample page that embeds the widget of the first widget channel.
 pub async fn demo(State(app): State<App>) -> ApiResult<Response> {
     let channel = app.store.read(|db| crate::channels::first_of_kind(db, "widget")).await?;
@@ -59,16 +91,30 @@ pub async fn demo(State(app): State<App>) -> ApiResult<Response> {
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
 
-pub async fn healthz(State(app): State<App>) -> ApiResult<axum::Json<serde_json::Value>> {
-    app.store.ping().await?;
-    Ok(axum::Json(serde_json::json!({"status": "ok"})))
+/// `{"status": "ok"}` while the database answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    pub status: &'static str,
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The database answers", body = Health),
+        (status = 500, description = "The database does not answer", body = ErrorBody)))]
+pub async fn healthz(State(app): State<App>) -> ApiResult<axum::Json<Health>> {
+    app.store.ping().await?;
+    Ok(axum::Json(Health { status: "ok" }))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics() -> Response {
     let body = crate::metrics::render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document, generated from the code (OpenAPI 3.1)",
+        content_type = "application/json", body = Object)))]
 pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], super::openapi::json()).into_response()
 }

@@ -6,10 +6,9 @@ use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Serialize};
 
-use super::error::{ApiError, ApiResult, AppJson, AppPath};
+use super::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
 use crate::app::App;
 use crate::error::Error;
 use crate::inbox::Viewer;
@@ -74,23 +73,34 @@ fn session_cookie(app: &App, token: &str, max_age_s: i64) -> HeaderValue {
 async fn start_session(app: &App, operator: Operator, status: StatusCode) -> ApiResult<Response> {
     let days = app.config.auth.session_days;
     let token = login::start_session(&app.store, operator.id, days, app.now()).await?;
-    let mut res = (status, axum::Json(operator.json())).into_response();
+    let mut res = (status, axum::Json(operator)).into_response();
     res.headers_mut().insert(SET_COOKIE, session_cookie(app, &token, days * 86_400));
     Ok(res)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Login {
     email: String,
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/login", tag = "auth",
+    request_body = Login,
+    responses(
+        (status = 200, description = "Logged in; sets the `parley_session` cookie", body = Operator),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 422, description = "Missing fields", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+    ))]
 pub async fn login(State(app): State<App>, headers: HeaderMap, AppJson(body): AppJson<Login>) -> ApiResult<Response> {
     let client = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("direct");
     let operator = login::login(&app.store, &app.login_limiter, &body.email, body.password, client, app.now()).await?;
     start_session(&app, operator, StatusCode::OK).await
 }
 
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth",
+    responses((status = 204, description = "The session, if any, is ended and its cookie cleared")))]
 pub async fn logout(State(app): State<App>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(t) = token(&headers) {
         app.store.write(move |db| sessions::delete(db, &t)).await?;
@@ -100,49 +110,90 @@ pub async fn logout(State(app): State<App>, headers: HeaderMap) -> ApiResult<Res
     Ok(res)
 }
 
-pub async fn me(auth: Auth) -> axum::Json<Json> {
-    axum::Json(auth.0.json())
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Operator),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
+pub async fn me(auth: Auth) -> axum::Json<Operator> {
+    axum::Json(auth.0)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct SetStatus {
     status: Status,
 }
 
+#[utoipa::path(put, path = "/api/v1/me/status", tag = "auth",
+    request_body = SetStatus,
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller with the new status", body = Operator),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    ))]
 pub async fn set_status(
     State(app): State<App>,
     auth: Auth,
     AppJson(body): AppJson<SetStatus>,
-) -> ApiResult<axum::Json<Json>> {
+) -> ApiResult<axum::Json<Operator>> {
     let (id, now) = (auth.0.id, app.now());
     let op = app.store.write(move |db| operators::set_status(db, id, body.status, now)).await?;
-    Ok(axum::Json(op.json()))
+    Ok(axum::Json(op))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewToken {
+    /// What the token is for, shown in the console.
     name: String,
 }
 
+/// A new API token; it is shown this once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenCreated {
+    pub token: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "auth",
+    request_body = NewToken,
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; send it as `Authorization: Bearer <token>`", body = TokenCreated),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 422, description = "Missing name", body = ErrorBody),
+    ))]
 pub async fn create_token(
     State(app): State<App>,
     auth: Auth,
     AppJson(body): AppJson<NewToken>,
-) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+) -> ApiResult<(StatusCode, axum::Json<TokenCreated>)> {
     let (id, now) = (auth.0.id, app.now());
     let token = app
         .store
         .write(move |db| sessions::create(db, id, sessions::Kind::Api, Some(body.name.trim()), None, now))
         .await?;
-    Ok((StatusCode::CREATED, axum::Json(json!({ "token": token }))))
+    Ok((StatusCode::CREATED, axum::Json(TokenCreated { token })))
 }
 
-pub async fn list_operators(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json<Json>> {
-    let ops = app.store.read(operators::list).await?;
-    Ok(axum::Json(json!({ "operators": ops.iter().map(Operator::json).collect::<Vec<_>>() })))
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OperatorList {
+    pub operators: Vec<Operator>,
 }
 
-#[derive(Deserialize)]
+#[utoipa::path(get, path = "/api/v1/operators", tag = "operators",
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Every operator", body = OperatorList),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
+pub async fn list_operators(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json<OperatorList>> {
+    Ok(axum::Json(OperatorList { operators: app.store.read(operators::list).await? }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateOperator {
     email: String,
     name: String,
@@ -150,26 +201,49 @@ pub struct CreateOperator {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/operators", tag = "operators",
+    request_body = CreateOperator,
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = Operator),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 409, description = "The email is taken", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
 pub async fn create_operator(
     State(app): State<App>,
     auth: Auth,
     AppJson(body): AppJson<CreateOperator>,
-) -> ApiResult<(StatusCode, axum::Json<Json>)> {
+) -> ApiResult<(StatusCode, axum::Json<Operator>)> {
     auth.admin()?;
     let op = add::add(&app.store, &body.email, &body.name, body.role, body.password, app.now()).await?;
-    Ok((StatusCode::CREATED, axum::Json(op.json())))
+    Ok((StatusCode::CREATED, axum::Json(op)))
 }
 
-pub async fn setup_check(State(app): State<App>, AppPath(token): AppPath<String>) -> ApiResult<axum::Json<Json>> {
+/// `{"valid": true}`: the only answer besides 404.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SetupValid {
+    pub valid: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/setup/{token}", tag = "auth",
+    params(("token" = String, Path, description = "The one-time set-up token printed at first start")),
+    responses(
+        (status = 200, description = "The link is valid", body = SetupValid),
+        (status = 404, description = "Unknown, used or expired", body = ErrorBody),
+    ))]
+pub async fn setup_check(State(app): State<App>, AppPath(token): AppPath<String>) -> ApiResult<axum::Json<SetupValid>> {
     let now = app.now();
     let valid = app.store.read(move |db| operators::setup::is_valid(db, &token, now)).await?;
     if !valid {
         return Err(ApiError::not_found("this set-up link is unknown, used or expired"));
     }
-    Ok(axum::Json(json!({ "valid": true })))
+    Ok(axum::Json(SetupValid { valid: true }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Setup {
     token: String,
     email: String,
@@ -177,6 +251,14 @@ pub struct Setup {
     password: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/setup", tag = "auth",
+    request_body = Setup,
+    responses(
+        (status = 201, description = "The first admin, logged in; sets the `parley_session` cookie", body = Operator),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 404, description = "Unknown, used or expired token", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    ))]
 pub async fn setup(State(app): State<App>, AppJson(body): AppJson<Setup>) -> ApiResult<Response> {
     let op = add::first_admin(&app.store, body.token, &body.email, &body.name, body.password, app.now()).await?;
     start_session(&app, op, StatusCode::CREATED).await

@@ -6,8 +6,8 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 use crate::error::Error;
 
@@ -63,7 +63,7 @@ impl From<crate::store::StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = ErrorBody { error: ErrorDetail { code: self.code, message: &self.message } };
         let mut res = (self.status, axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
@@ -72,6 +72,21 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// The body of every error answer, as serialized: `{"error": {"code", "message"}}`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail<'a> {
+    /// Stable and machine-readable: `bad_request`, `unauthorized`, `forbidden`,
+    /// `not_found`, `conflict`, `invalid`, `too_large`, `rate_limited`, `internal`, ...
+    pub code: &'a str,
+    pub message: &'a str,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -7,23 +7,99 @@ use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{Auth, operator_for, token};
-use super::error::{ApiResult, AppQuery};
+use super::error::{ApiResult, AppQuery, ErrorBody};
 use crate::app::App;
 use crate::inbox::{Viewer, access};
 use crate::store::{EventRow, events};
 
 const REPLAY_PAGE: i64 = 1000;
 
-#[derive(Deserialize)]
+/// "Someone is typing": a frame that is pushed, never stored, so its `id` is null.
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TypingFrame {
+    pub chat_id: i64,
+    pub data: Typing,
+    #[schema(value_type = Option<i64>)]
+    pub id: Option<()>,
+    /// Always `typing`.
+    pub kind: &'static str,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Typing {
+    pub chat_id: i64,
+    /// The operator, when `who` is `operator`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator_id: Option<i64>,
+    pub who: Who,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Who {
+    Contact,
+    Operator,
+}
+
+impl TypingFrame {
+    /// Pushes the frame to every console (those that may not see the chat skip it).
+    pub fn push(app: &App, chat_id: i64, who: Who, operator_id: Option<i64>) {
+        let frame = TypingFrame { chat_id, data: Typing { chat_id, operator_id, who }, id: None, kind: "typing" };
+        if let Ok(v) = serde_json::to_value(frame) {
+            let _ = app.ephemeral.send(Arc::new(v));
+        }
+    }
+}
+
+/// What the event socket sends: a stored event or a typing frame. This type only names
+/// the union for the document; each side is serialized as its own type.
+pub struct Frame;
+
+impl utoipa::PartialSchema for Frame {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        use utoipa::openapi::schema::{OneOfBuilder, Ref};
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(crate::model::Event::name()))
+            .item(Ref::from_schema_name(TypingFrame::name()))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Frame {
+    fn schemas(out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        out.push((crate::model::Event::name().into_owned(), crate::model::Event::schema()));
+        crate::model::Event::schemas(out);
+        out.push((TypingFrame::name().into_owned(), TypingFrame::schema()));
+        TypingFrame::schemas(out);
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
     /// Replay events after this id; without it, only live events are sent.
     after: Option<i64>,
 }
 
+// A WebSocket: the answer is 101 and then text frames, each an `Event` (plus
+// ephemeral `typing` frames with `id: null`); OpenAPI describes only the handshake.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events",
+    params(Params,
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Connection" = String, Header, description = "`Upgrade`")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 101, description = "Switching to WebSocket; the server sends one text frame per event, and typing frames", body = Frame),
+        (status = 400, description = "Malformed query (a request that is no WebSocket handshake gets axum's plain-text refusal)", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
 pub async fn subscribe(
     State(app): State<App>,
     headers: HeaderMap,

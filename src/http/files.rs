@@ -9,9 +9,20 @@ use futures_util::StreamExt;
 use parley_sdk::FileError;
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, AppPath};
+use super::error::{ApiError, ApiResult, AppPath, ErrorBody};
 use crate::app::App;
 
+#[utoipa::path(get, path = "/api/v1/channels/{id}/files/{file_id}", tag = "channels",
+    params(("id" = i64, Path, description = "Channel id"), ("file_id" = String, Path, description = "The platform's file id, from a message's attachments")),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The file, streamed with its type (sandboxed, never sniffed)",
+            content(("application/octet-stream"))),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 404, description = "No such channel or file, or its kind serves no files", body = ErrorBody),
+        (status = 502, description = "The platform cannot serve the file now", body = ErrorBody),
+    ))]
 pub async fn fetch(
     State(app): State<App>,
     _auth: Auth,

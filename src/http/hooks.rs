@@ -9,9 +9,20 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::WebhookRequest;
 
-use super::error::{ApiError, ApiResult, AppPath};
+use super::error::{ApiError, ApiResult, AppPath, ErrorBody};
 use crate::app::App;
 
+// The body and the answer are the platform's own (Telegram's update, a webhook
+// channel's signed JSON): the connector checks the signature or secret header.
+#[utoipa::path(post, path = "/hooks/{channel_id}", tag = "webhooks",
+    params(("channel_id" = i64, Path, description = "The channel the platform posts to")),
+    request_body(content = serde_json::Value, description = "The platform's update, as it sends it"),
+    responses(
+        (status = 200, description = "Committed; the body is what the connector answers the platform"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Bad signature or secret (as the connector answers)"),
+        (status = 404, description = "No such channel, or its kind takes no webhooks", body = ErrorBody),
+    ))]
 pub async fn receive(
     State(app): State<App>,
     AppPath(id): AppPath<i64>,

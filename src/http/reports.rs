@@ -9,20 +9,27 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::Auth;
-use super::error::{ApiError, ApiResult, AppQuery};
+use super::error::{ApiError, ApiResult, AppQuery, ErrorBody};
 use crate::app::App;
-use crate::distribution::queue;
+use crate::distribution::queue::{self, Queue};
+use crate::reports::conversations::Report;
+use crate::reports::status::StatusReport;
 use crate::reports::{Filter, Range, conversations, export, status};
 
 /// Rows per page of the CSV export.
 const EXPORT_PAGE: i64 = 5000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// Start of the range (RFC 3339 or `YYYY-MM-DD`; default: 30 days ago).
     from: Option<String>,
+    /// End of the range, exclusive (default: now).
     to: Option<String>,
     channel_id: Option<i64>,
+    /// An admin may pick any operator; an operator sees only their own figures.
     operator_id: Option<i64>,
+    /// `csv` for a CSV download (or send `Accept: text/csv`).
     format: Option<String>,
 }
 
@@ -60,6 +67,17 @@ fn csv_response(body: Body, name: &str, range: Range) -> Response {
     res
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/conversations", tag = "reports",
+    params(ReportQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The KPIs of conversations closed in the range, as JSON or CSV (streamed)",
+            content((Report = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "An operator asked for another operator's figures", body = ErrorBody),
+        (status = 422, description = "Invalid or too long range", body = ErrorBody),
+    ))]
 pub async fn conversations(
     State(app): State<App>,
     auth: Auth,
@@ -92,6 +110,17 @@ pub async fn conversations(
     Ok(csv_response(Body::from_stream(futures_util::StreamExt::chain(body, pages)), "conversations", range))
 }
 
+#[utoipa::path(get, path = "/api/v1/reports/operator-status", tag = "reports",
+    params(ReportQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Time per status per operator and day, as JSON or CSV",
+            content((StatusReport = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "An operator asked for another operator's figures", body = ErrorBody),
+        (status = 422, description = "Invalid or too long range", body = ErrorBody),
+    ))]
 pub async fn operator_status(
     State(app): State<App>,
     auth: Auth,
@@ -108,16 +137,26 @@ pub async fn operator_status(
     Ok(axum::Json(report).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
+    /// Default 100.
     limit: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/queue", tag = "reports",
+    params(QueueQuery),
+    security(("session" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The chats waiting for an operator, oldest first", body = Queue),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+    ))]
 pub async fn queue(
     State(app): State<App>,
     _auth: Auth,
     AppQuery(q): AppQuery<QueueQuery>,
-) -> ApiResult<axum::Json<impl serde::Serialize>> {
+) -> ApiResult<axum::Json<Queue>> {
     let limit = q.limit.unwrap_or(100);
     Ok(axum::Json(app.store.read(move |db| queue::list(db, limit)).await?))
 }

@@ -9,11 +9,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::{Content, Inbound, InboundKind, Profile};
 use parley_widget::{ClientFrame, Registration, WidgetMessage};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
-use super::error::{ApiError, ApiResult, AppQuery};
+use super::error::{ApiError, ApiResult, AppQuery, ErrorBody};
 use crate::app::App;
 use crate::channels::StoredChannel;
 use crate::widget::{self, VisitorState, access};
@@ -21,8 +21,10 @@ use crate::widget::{self, VisitorState, access};
 /// Largest frame a visitor may send; a 4,000-character message fits with room to spare.
 const MAX_FRAME: usize = 32 * 1024;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfigQuery {
+    /// The widget channel's public key.
     channel: String,
 }
 
@@ -41,14 +43,42 @@ fn origin(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::ORIGIN).and_then(|v| v.to_str().ok())
 }
 
-fn public_config(app: &App, channel: &StoredChannel) -> Json {
-    let s = &channel.channel.settings;
-    json!({
-        "title": s["title"], "greeting": s["greeting"], "color": s["color"], "position": s["position"],
-        "prechat": s["prechat"], "offline_text": s["offline_text"], "online": *app.online.borrow(),
-    })
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// What a page's widget may know of its channel: the look and texts from its settings
+/// (each as stored, null when unset), and whether an operator is online.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WidgetConfig {
+    pub color: Json,
+    pub greeting: Json,
+    pub offline_text: Json,
+    pub online: bool,
+    pub position: Json,
+    /// The pre-chat form's fields, if the channel asks for any.
+    pub prechat: Json,
+    pub title: Json,
 }
 
+fn public_config(app: &App, channel: &StoredChannel) -> WidgetConfig {
+    let s = &channel.channel.settings;
+    WidgetConfig {
+        title: s["title"].clone(),
+        greeting: s["greeting"].clone(),
+        color: s["color"].clone(),
+        position: s["position"].clone(),
+        prechat: s["prechat"].clone(),
+        offline_text: s["offline_text"].clone(),
+        online: *app.online.borrow(),
+    }
+}
+
+#[utoipa::path(get, path = "/widget/config", tag = "widget",
+    params(ConfigQuery),
+    responses(
+        (status = 200, description = "The widget's configuration (CORS: any origin may ask)", body = WidgetConfig),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 403, description = "This page's origin may not use this widget", body = ErrorBody),
+        (status = 404, description = "No widget channel has this key", body = ErrorBody),
+    ))]
 pub async fn config(State(app): State<App>, headers: HeaderMap, AppQuery(q): AppQuery<ConfigQuery>) -> Response {
     let channel = match widget_channel(&app, q.channel).await {
         Ok(c) => c,
@@ -60,16 +90,33 @@ pub async fn config(State(app): State<App>, headers: HeaderMap, AppQuery(q): App
     cors(axum::Json(public_config(&app, &channel)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Connect {
+    /// The widget channel's public key.
     channel: String,
+    /// The visitor token a previous session was given.
     token: Option<String>,
+    /// Replay the visitor's messages after this id.
     #[serde(default)]
     after: i64,
+    /// A site's signed-in user: its id and HMAC (docs/WIDGET.md).
     user_id: Option<String>,
     user_hash: Option<String>,
 }
 
+// A WebSocket; its frames are parley_widget's ClientFrame and WidgetMessage (docs/WIDGET.md).
+#[utoipa::path(get, path = "/widget/ws", tag = "widget",
+    params(Connect,
+        ("Upgrade" = String, Header, description = "`websocket`"),
+        ("Connection" = String, Header, description = "`Upgrade`")),
+    responses(
+        (status = 101, description = "Switching to WebSocket: the visitor's chat, frames as in docs/WIDGET.md"),
+        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 403, description = "This page's origin may not use this widget", body = ErrorBody),
+        (status = 404, description = "No widget channel has this key", body = ErrorBody),
+        (status = 429, description = "Too many widget connections from this address", body = ErrorBody),
+    ))]
 pub async fn connect(
     State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -230,8 +277,7 @@ impl Session {
             ClientFrame::Prechat { name, email, phone } => self.prechat(name, email, phone).await,
             ClientFrame::Typing => {
                 if let Some(chat_id) = self.state.chat_id {
-                    let frame = json!({"id": null, "kind": "typing", "chat_id": chat_id, "data": {"chat_id": chat_id, "who": "contact"}});
-                    let _ = self.app.ephemeral.send(std::sync::Arc::new(frame));
+                    super::events::TypingFrame::push(&self.app, chat_id, super::events::Who::Contact, None);
                 }
                 Vec::new()
             }

@@ -14,7 +14,7 @@ use crate::params;
 use crate::store::events::{self, Event, kinds};
 use crate::store::{Db, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum View {
     All,
@@ -23,8 +23,10 @@ pub enum View {
     Operator,
 }
 
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChatQuery {
+    /// `open` (default), `closed` or `all`.
     #[serde(default = "default_status")]
     pub status: String,
     #[serde(default = "default_view")]
@@ -44,14 +46,14 @@ fn default_view() -> View {
 }
 
 /// A page of chats, the counts of the tabs, and where the event socket picks up.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChatList {
     pub chats: Vec<Chat>,
     pub counts: Counts,
     pub last_event_id: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub closed: i64,
     pub mine: i64,

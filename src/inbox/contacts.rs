@@ -90,7 +90,7 @@ pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Contact>> {
 }
 
 /// A contact that may be the same person, and why.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Duplicate {
     #[serde(flatten)]
     pub contact: Contact,
@@ -125,7 +125,7 @@ pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Duplicate>> {
 }
 
 /// Fields an operator may edit.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
     pub first_name: Option<String>,

@@ -12,7 +12,7 @@ use serde_json::{Value as Json, json};
 use super::contacts::index_terms;
 use super::views;
 use crate::error::{Error, Result, not_found};
-use crate::model::{ChatStatus, Contact};
+use crate::model::{ChatStatus, Contact, Time};
 use crate::params;
 use crate::store::events::{self, Event, kinds};
 use crate::store::{Db, Row};
@@ -67,14 +67,14 @@ fn ids(rows: Vec<Row>) -> Vec<i64> {
 }
 
 /// What a merge answers: the contact that remains.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Merged {
     pub contact: Contact,
     pub merge_id: i64,
 }
 
 /// What undoing a merge answers: both contacts as they are again.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Unmerged {
     pub source: Contact,
     pub target: Contact,
@@ -268,20 +268,39 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
     Ok(Unmerged { target: views::contact(db, target)?, source: views::contact(db, source)? })
 }
 
-pub fn list(db: &mut Db) -> Result<Json> {
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// A merge as the console lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MergeRecord {
+    pub created_at: Time,
+    pub id: i64,
+    pub operator_id: Option<i64>,
+    pub source_id: i64,
+    pub target_id: i64,
+    pub undone_at: Option<Time>,
+}
+
+/// The latest 200 merges, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MergeList {
+    pub merges: Vec<MergeRecord>,
+}
+
+pub fn list(db: &mut Db) -> Result<MergeList> {
     let rows = db.query(
         "SELECT id, target_id, source_id, operator_id, created_at, undone_at FROM merges ORDER BY id DESC LIMIT 200",
         &[],
     )?;
-    let merges: Vec<Json> = rows
+    let merges = rows
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.i64(0), "target_id": r.i64(1), "source_id": r.i64(2), "operator_id": r.opt_i64(3),
-                "created_at": crate::clock::rfc3339(r.i64(4)),
-                "undone_at": r.opt_i64(5).map(crate::clock::rfc3339),
-            })
+        .map(|r| MergeRecord {
+            id: r.i64(0),
+            target_id: r.i64(1),
+            source_id: r.i64(2),
+            operator_id: r.opt_i64(3),
+            created_at: Time(r.i64(4)),
+            undone_at: r.opt_i64(5).map(Time),
         })
         .collect();
-    Ok(json!({ "merges": merges }))
+    Ok(MergeList { merges })
 }

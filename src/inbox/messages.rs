@@ -158,7 +158,7 @@ pub fn announce_last(db: &mut Db, chat: Chat, now: i64) -> Result<()> {
 }
 
 /// A page of history, oldest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct History {
     pub has_more: bool,
     pub messages: Vec<Message>,

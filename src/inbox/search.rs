@@ -10,14 +10,14 @@ use crate::params;
 use crate::store::{Backend, Db, Value};
 
 /// A message found, with the name of its chat's contact.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Found {
     pub contact_name: String,
     #[serde(flatten)]
     pub message: Message,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Hits {
     pub messages: Vec<Found>,
 }

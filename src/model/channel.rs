@@ -6,7 +6,7 @@ use crate::store::StoreError;
 
 /// `{id, kind, name}`. The kind stays text: it names a connector, and connectors are
 /// added as crates (`widget`, `telegram`, `webhook`, ...) without touching the domain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelRef {
     pub id: i64,
     pub kind: String,

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{ChannelRef, ChatStatus, Handler, Message, Status, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A conversation with one contact, across its channels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Chat {
     /// Where replies go unless the operator picks another channel.
     pub active_channel: Option<ChannelRef>,
@@ -24,7 +25,7 @@ pub struct Chat {
 }
 
 /// The operator a chat is assigned to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Assignee {
     pub id: i64,
     pub name: String,
@@ -32,7 +33,7 @@ pub struct Assignee {
 }
 
 /// The chat's contact, as much as a chat list shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatContact {
     pub email: Option<String>,
     pub id: i64,

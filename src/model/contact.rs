@@ -5,8 +5,9 @@ use serde_json::{Map, Value as Json};
 
 use super::{ChannelRef, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A person, with their addresses on each channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contact {
     /// Free-form attributes an operator or integration set.
     pub attributes: Map<String, Json>,
@@ -27,7 +28,7 @@ pub struct Contact {
 }
 
 /// A contact's address on one channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Identity {
     pub channel: ChannelRef,
     pub external_id: String,

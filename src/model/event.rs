@@ -61,6 +61,35 @@ macro_rules! events {
             }
         }
 
+        /// The frame the event socket sends for an event (`http::events::frame`):
+        /// `{id, kind, chat_id, at, data}`, one alternative per kind with its payload,
+        /// built from this list so a new kind is documented by being declared.
+        impl utoipa::PartialSchema for Event<'_> {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let mut one_of = utoipa::openapi::schema::OneOfBuilder::new();
+                $(one_of = one_of.item(frame_schema($kind, <$payload as utoipa::ToSchema>::name()));)+
+                one_of.into()
+            }
+        }
+
+        impl utoipa::ToSchema for Event<'_> {
+            fn name() -> std::borrow::Cow<'static, str> {
+                "Event".into()
+            }
+
+            fn schemas(
+                out: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>,
+            ) {
+                $(
+                    out.push((
+                        <$payload as utoipa::ToSchema>::name().into_owned(),
+                        <$payload as utoipa::PartialSchema>::schema(),
+                    ));
+                    <$payload as utoipa::ToSchema>::schemas(out);
+                )+
+            }
+        }
+
         impl Event<'static> {
             /// A stored event read back: its kind, then its data as that kind's payload.
             pub fn decode(kind: &str, data: &str) -> Result<Self, DecodeError> {
@@ -91,6 +120,27 @@ events! {
     OperatorUpdated(OperatorUpdated<'a>) = "operator.updated",
 }
 
+/// One alternative of [`Event`]'s schema: the frame of one kind.
+fn frame_schema(kind: &str, payload: std::borrow::Cow<'static, str>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Ref, SchemaType, Type};
+    use utoipa::openapi::{KnownFormat, SchemaFormat};
+    let int =
+        || ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    ObjectBuilder::new()
+        .title(Some(kind))
+        .property("id", int())
+        .property("kind", ObjectBuilder::new().schema_type(Type::String).enum_values(Some([kind])))
+        .property("chat_id", int().schema_type(SchemaType::from_iter([Type::Integer, Type::Null])))
+        .property("at", <super::Time as utoipa::PartialSchema>::schema())
+        .property("data", Ref::from_schema_name(payload))
+        .required("id")
+        .required("kind")
+        .required("chat_id")
+        .required("at")
+        .required("data")
+        .build()
+}
+
 /// Why a stored event could not be read back.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -102,19 +152,19 @@ pub enum DecodeError {
 
 // Payloads: fields in alphabetical order, as the JSON was written before it was typed.
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatOpened<'a> {
     pub chat: Cow<'a, Chat>,
     /// A closed chat reopened, rather than a new one.
     pub reopened: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatUpdated<'a> {
     pub chat: Cow<'a, Chat>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatAssigned<'a> {
     pub chat: Cow<'a, Chat>,
     pub from_operator_id: Option<i64>,
@@ -125,7 +175,7 @@ pub struct ChatAssigned<'a> {
     pub reason: Reason,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatTransferred<'a> {
     pub by_operator_id: i64,
     pub chat: Cow<'a, Chat>,
@@ -136,24 +186,24 @@ pub struct ChatTransferred<'a> {
     pub to_operator_id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageCreated<'a> {
     /// The chat after the message (for a message, not a note, it is the chat's last).
     pub chat: Cow<'a, Chat>,
     pub message: Cow<'a, Message>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MessageUpdated<'a> {
     pub message: Cow<'a, Message>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactUpdated<'a> {
     pub contact: Cow<'a, Contact>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContactMerged {
     pub merge_id: i64,
     pub source_chat_id: Option<i64>,
@@ -161,7 +211,7 @@ pub struct ContactMerged {
     pub target_id: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OperatorUpdated<'a> {
     pub operator: Cow<'a, Operator>,
 }

@@ -6,8 +6,9 @@ use serde_json::Value as Json;
 
 use super::{AuthorKind, ChannelRef, Direction, MessageKind, MessageState, Time};
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A message of a chat, or a note only operators see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Message {
     /// What the platform sent along: kept as the JSON it was stored as, since its
     /// `extra` is the platform's own.
@@ -32,7 +33,7 @@ pub struct Message {
 }
 
 /// `{id, name}` of the operator who wrote a message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuthorRef {
     pub id: i64,
     pub name: String,

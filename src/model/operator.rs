@@ -17,8 +17,9 @@ stored_enum! {
     }
 }
 
-/// Fields in alphabetical order: see the module docs of [`crate::model`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Fields in alphabetical order: see the module docs of [`crate::model`].
+/// A console user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
     pub email: String,
     pub id: i64,
@@ -29,7 +30,7 @@ pub struct Operator {
 }
 
 /// The messengers an operator linked for notifications.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notify {
     pub telegram: bool,
 }
@@ -37,11 +38,6 @@ pub struct Notify {
 impl Operator {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
-    }
-
-    /// The operator as JSON (the API's Operator shape).
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
     }
 }
 

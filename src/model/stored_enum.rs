@@ -10,7 +10,8 @@ pub struct UnknownValue {
 }
 
 /// Declares an enum stored as text: `as_str()`, `parse()` (an error on an unknown
-/// value), `ALL`, `Display`, serde as the same strings, and reading from a row.
+/// value), `ALL`, `Display`, serde as the same strings, reading from a row, and an
+/// OpenAPI schema (a string enum of the same values).
 macro_rules! stored_enum {
     (
         $(#[$meta:meta])*
@@ -82,6 +83,20 @@ macro_rules! stored_enum {
                 $crate::store::Value::Text(v.as_str().to_owned())
             }
         }
+
+        // The schema is built from the same list as `as_str`, so the document names
+        // exactly the values the API writes.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($what))
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl $crate::store::FromValue for $name {
             fn from_value(v: &$crate::store::Value) -> Result<Self, String> {

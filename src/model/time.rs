@@ -124,6 +124,20 @@ impl FromValue for Time {
     }
 }
 
+/// Written as an RFC 3339 string, not the integer it holds.
+impl utoipa::PartialSchema for Time {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat, schema::Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .examples(["2026-11-28T22:00:00.123Z"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Time {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

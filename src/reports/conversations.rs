@@ -4,7 +4,6 @@
 //! `conversation_stats`; medians are exact (the values are sorted here).
 
 use serde::Serialize;
-use serde_json::{Value as Json, json};
 
 use super::{Filter, seconds};
 use crate::clock::rfc3339;
@@ -12,21 +11,42 @@ use crate::error::Result;
 use crate::store::{Db, Value};
 
 /// The figures of one operator, or of everyone.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+// Fields in alphabetical order: the report was a `json!` map, which wrote them so.
 pub struct Figures {
-    /// Conversations closed in the range.
-    pub conversations: i64,
     /// Those an operator replied to.
     pub answered: i64,
-    pub first_reply_median_seconds: Option<f64>,
-    pub first_reply_mean_seconds: Option<f64>,
-    pub close_median_seconds: Option<f64>,
     pub close_mean_seconds: Option<f64>,
+    pub close_median_seconds: Option<f64>,
+    /// Conversations closed in the range.
+    pub conversations: i64,
+    pub first_reply_mean_seconds: Option<f64>,
+    pub first_reply_median_seconds: Option<f64>,
     /// Messages in those conversations, in and out (notes not counted).
     pub messages: i64,
     pub messages_per_conversation: Option<f64>,
     /// Conversations opened by the contact writing to a closed chat.
     pub reopened: i64,
+}
+
+// Fields in alphabetical order, as the `json!` map that wrote it before it was typed.
+/// The conversation report: figures per operator and in total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ConversationReport)]
+pub struct Report {
+    pub channel_id: Option<i64>,
+    pub from: String,
+    pub operators: Vec<OperatorFigures>,
+    pub to: String,
+    pub total: Figures,
+}
+
+/// One operator's figures; `operator` is null for conversations closed while unassigned.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OperatorFigures {
+    #[serde(flatten)]
+    pub figures: Figures,
+    pub operator: Option<super::status::OperatorRef>,
 }
 
 /// The raw values of one group, before medians.
@@ -111,9 +131,9 @@ fn group(db: &mut Db, operator: Option<i64>, f: &Filter) -> Result<Group> {
     })
 }
 
-/// The report as JSON: `{from, to, channel_id, total, operators: [{operator, ...}]}`.
-/// With `f.operator_id` only that operator's figures (and total) are computed.
-pub fn report(db: &mut Db, f: &Filter) -> Result<Json> {
+/// The report. With `f.operator_id` only that operator's figures (and total) are
+/// computed.
+pub fn report(db: &mut Db, f: &Filter) -> Result<Report> {
     let operators: Vec<(i64, String)> = match f.operator_id {
         Some(id) => db.query("SELECT id, name FROM operators WHERE id = $1", &[id.into()])?,
         None => db.query("SELECT id, name FROM operators ORDER BY name, id", &[])?,
@@ -126,30 +146,22 @@ pub fn report(db: &mut Db, f: &Filter) -> Result<Json> {
     for (id, name) in operators {
         let g = group(db, Some(id), f)?;
         total.add(&g);
-        rows.push((json!({"id": id, "name": name}), g));
+        rows.push(OperatorFigures { operator: Some(super::status::OperatorRef { id, name }), figures: g.figures() });
     }
     if f.operator_id.is_none() {
         let g = group(db, None, f)?;
         if g.conversations > 0 {
             total.add(&g);
-            rows.push((Json::Null, g));
+            rows.push(OperatorFigures { operator: None, figures: g.figures() });
         }
     }
-    let operators: Vec<Json> = rows
-        .into_iter()
-        .map(|(operator, g)| {
-            let mut v = serde_json::to_value(g.figures()).unwrap_or_default();
-            v["operator"] = operator;
-            v
-        })
-        .collect();
-    Ok(json!({
-        "from": rfc3339(f.range.from),
-        "to": rfc3339(f.range.to),
-        "channel_id": f.channel_id,
-        "total": total.figures(),
-        "operators": operators,
-    }))
+    Ok(Report {
+        from: rfc3339(f.range.from),
+        to: rfc3339(f.range.to),
+        channel_id: f.channel_id,
+        total: total.figures(),
+        operators: rows,
+    })
 }
 
 #[cfg(test)]

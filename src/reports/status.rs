@@ -15,14 +15,14 @@ use crate::store::Db;
 /// Longest range the report covers, in days.
 pub const MAX_DAYS: i64 = 400;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Times {
     pub online_seconds: f64,
     pub away_seconds: f64,
     pub offline_seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DayTimes {
     /// `2026-11-28` (UTC).
     pub day: String,
@@ -30,20 +30,20 @@ pub struct DayTimes {
     pub times: Times,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperatorTimes {
     pub operator: OperatorRef,
     pub days: Vec<DayTimes>,
     pub total: Times,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OperatorRef {
     pub id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusReport {
     pub from: String,
     pub to: String,
