@@ -59,7 +59,8 @@ impl Bench {
         // The channel registered its public URL; this process serves it on `base`.
         let hooks = format!("{}/hooks/{}", self.base, url.rsplit("/hooks/").next().unwrap_or_default());
         for i in 0..users as i64 {
-            let update = Person::new(first + i, "Fan").text(1, "hello");
+            let mut update = Person::new(first + i, "Fan").text(1, "hello");
+            update["update_id"] = json!(i + 1);
             let res = self
                 .http
                 .post(&hooks)
