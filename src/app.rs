@@ -62,13 +62,17 @@ impl App {
         visitors: parley_widget::Visitors,
     ) -> App {
         let limiter = LoginLimiter::new(config.auth.login_max_failures, config.auth.login_lockout_seconds);
+        let distribution = crate::distribution::Distributor::new(config.distribution.clone());
         App(Arc::new(Inner {
             store,
             clock,
             connectors,
             channel_cache: Default::default(),
             login_limiter: limiter,
-            ingest_hooks: crate::inbox::door::Hooks::new(vec![Arc::new(crate::notify::Intercept)]),
+            ingest_hooks: crate::inbox::door::Hooks::new(vec![
+                Arc::new(crate::notify::Intercept),
+                Arc::new(crate::notify::Away { presence: distribution.presence.clone() }),
+            ]),
             jobs: crate::jobs::Handlers::new(vec![Arc::new(crate::distribution::timeout::AnswerTimeout::new(
                 config.distribution.clone(),
             ))]),
@@ -78,7 +82,7 @@ impl App {
             online: tokio::sync::watch::Sender::new(false),
             widget_limits: crate::widget::limits::WidgetLimits::new(&config.widget),
             runners: crate::runners::Runners::default(),
-            distribution: crate::distribution::Distributor::new(config.distribution.clone()),
+            distribution,
             config,
         }))
     }

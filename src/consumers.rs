@@ -42,6 +42,12 @@ pub trait Consumer: Send + Sync + 'static {
     /// What `handle` learns about one batch (assignments made, say).
     type Output: Default + Send + 'static;
 
+    /// Whether it has anything to do with `event` (of its kinds); decided on a reader,
+    /// before any transaction. The others only move its position.
+    fn wants(&self, _event: &EventRow) -> bool {
+        true
+    }
+
     /// Handles `events` (of its kinds, oldest first) in the transaction that moves the
     /// position past them. An `Err` undoes both: the batch comes again.
     fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<Self::Output>;
@@ -87,14 +93,23 @@ impl<C: Consumer> Reader<C> {
                 p
             }
         };
-        let (upto, events) = store.read(move |db| pending(db, from, C::KINDS)).await?;
-        let full = events.len() as i64 == BATCH;
-        // A full batch ends at its last event; the rest is read next.
-        let upto = if full { events.last().map_or(upto, |e| e.id) } else { upto };
+        let consumer = self.consumer.clone();
+        let (upto, full, events) = store
+            .read(move |db| -> Result<_> {
+                let (upto, mut events) = pending(db, from, C::KINDS)?;
+                let full = events.len() as i64 == BATCH;
+                // A full batch ends at its last event; the rest is read next.
+                let upto = if full { events.last().map_or(upto, |e| e.id) } else { upto };
+                // Decided on the reader, so the events the consumer leaves cost the
+                // writer nothing.
+                events.retain(|e| consumer.wants(e));
+                Ok((upto, full, events))
+            })
+            .await?;
         if events.is_empty() {
             self.read = Some(upto);
             self.save_now_and_then(store, clock, upto).await?;
-            return Ok((None, false));
+            return Ok((None, full));
         }
         let (consumer, now, first) = (self.consumer.clone(), clock.now_ms(), events[0].id);
         let handled = store

@@ -94,7 +94,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     tokio::spawn(app.clone().watch_presence());
     if options.consumers {
         tokio::spawn(distribution::run(app.clone()));
-        let notifier = consumers::Reader::new(notify::Notifier { presence: app.distribution.presence.clone() });
+        let notifier = consumers::Reader::new(notify::Notifier);
         tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
     }
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));

@@ -130,6 +130,18 @@ impl Consumer for Events {
     const KINDS: &'static [EventKind] = &[EventKind::ChatOpened, EventKind::OperatorUpdated];
     type Output = Vec<Assigned>;
 
+    fn wants(&self, e: &EventRow) -> bool {
+        match e.decode().as_deref() {
+            Ok(Event::ChatOpened(o)) => o.reopened,
+            Ok(Event::OperatorUpdated(u)) => u.operator.status == Status::Offline,
+            Ok(_) => false,
+            Err(err) => {
+                tracing::warn!(event.id = e.id, error = %err, "distribution skips an unreadable event");
+                false
+            }
+        }
+    }
+
     fn handle(&self, db: &mut Db, events: &[EventRow], now: i64) -> Result<Vec<Assigned>> {
         let mut done = Vec::new();
         for e in events {

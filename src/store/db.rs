@@ -54,6 +54,11 @@ impl<'c> Db<'c> {
         Self { conn, appended: Vec::new(), wakes: Default::default() }
     }
 
+    /// The id of the newest event of `kind` appended in this transaction about `chat_id`.
+    pub fn appended_id(&self, kind: &str, chat_id: i64) -> Option<i64> {
+        self.appended.iter().rev().find(|e| e.kind == kind && e.chat_id == Some(chat_id)).map(|e| e.id)
+    }
+
     /// Wakes `worker` after this transaction commits: whoever queues work for it need
     /// not remember to, and it never looks before the work is visible.
     pub fn wake(&mut self, worker: super::Wake) {
