@@ -61,7 +61,8 @@ struct St {
     started: HashMap<String, usize>,
     /// Texts to watch for (benchmarks): when each was first sent, also when quiet.
     watched: HashMap<String, Option<Instant>>,
-    recent_sends: HashMap<String, VecDeque<Instant>>,
+    /// Each bot's send allowance: (tokens left, when last counted).
+    allowance: HashMap<String, (f64, Instant)>,
     throttled: usize,
 }
 
@@ -511,19 +512,23 @@ async fn get_updates(inner: &Inner, token: &str, p: &Value) -> (u16, Response) {
     }
 }
 
+/// Telegram's messages per second for one bot.
+const LIMIT_PER_SECOND: f64 = 30.0;
+
 fn send(inner: &Inner, token: &str, method: &str, p: &Value, me: Value) -> (u16, Response) {
     let mut st = inner.st.lock().unwrap();
     if st.limits {
+        // A bucket of 30 that refills at 30 a second: a sender keeping to the rate is never
+        // refused, however its requests bunch on the way here, and a burst beyond it is.
         let now = Instant::now();
-        let recent = st.recent_sends.entry(token.into()).or_default();
-        while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
-            recent.pop_front();
-        }
-        if recent.len() >= 30 {
+        let (tokens, at) = st.allowance.entry(token.into()).or_insert((LIMIT_PER_SECOND, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * LIMIT_PER_SECOND).min(LIMIT_PER_SECOND);
+        *at = now;
+        if *tokens < 1.0 {
             st.throttled += 1;
             return (429, error(429, "Too Many Requests: retry after 1", Some(json!({"retry_after": 1}))));
         }
-        recent.push_back(now);
+        *tokens -= 1.0;
     }
     st.next_message += 1;
     let chat = int(&p["chat_id"]).unwrap_or(0);
