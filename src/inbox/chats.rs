@@ -188,6 +188,10 @@ pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &s
     let before = get(db, viewer, chat_id)?;
     db.query_opt("SELECT id FROM operators WHERE id = $1", params![to])?
         .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
+    if before.assignee_id() == Some(to) {
+        // Not a transfer: it would count as one in the reports and say "from 2 to 2".
+        return Err(Error::Conflict(format!("the chat is already assigned to operator {to}")));
+    }
     db.exec("UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3", params![to, now, chat_id])?;
     let (from, by, transfer) = (before.assignee_id(), Some(viewer.operator_id), Reason::Transfer);
     assignments::record(db, chat_id, Some(to), from, by, transfer, now)?;

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use std::borrow::Cow;
 
-use super::contacts::{email_key, index_terms, phone_e164};
+use super::contacts::{email_key, index_terms, phone_key};
 use super::views;
 use crate::error::{Error, Result};
 use crate::model::{AuthorKind, ChatStatus, Direction, MessageKind};
@@ -112,8 +112,10 @@ pub fn identity_for(
         if p.username.is_some() && p.username != r.get::<Option<String>>("username")? {
             db.exec("UPDATE identities SET username = $1 WHERE id = $2", params![p.username.as_deref(), identity_id])?;
         }
-        if *p != Profile::default() || payload.is_some() {
-            fill_contact(db, contact_id, p, payload, now)?;
+        if (*p != Profile::default() || payload.is_some()) && fill_contact(db, contact_id, p, payload, now)? {
+            // A console showing the contact's card learns of the phone or email it now has.
+            let contact = views::contact(db, contact_id)?;
+            events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
         }
         return Ok((identity_id, contact_id));
     }
@@ -132,9 +134,9 @@ pub fn identity_for(
 }
 
 /// Fills the contact's empty fields from the platform's profile: what an operator
-/// typed in is never overwritten by the platform.
-pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&str>, now: i64) -> Result<()> {
-    let phone_key = p.phone.as_deref().and_then(phone_e164);
+/// typed in is never overwritten by the platform. Whether anything changed.
+pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&str>, now: i64) -> Result<bool> {
+    let phone_key = p.phone.as_deref().and_then(phone_key);
     let email = p.email.as_deref().and_then(email_key);
     let changed = db.exec(
         "UPDATE contacts SET first_name = COALESCE(first_name, $2), last_name = COALESCE(last_name, $3), \
@@ -160,7 +162,7 @@ pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&
     if changed > 0 {
         index_terms(db, contact_id)?;
     }
-    Ok(())
+    Ok(changed > 0)
 }
 
 pub struct OpenedChat {

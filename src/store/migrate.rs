@@ -69,11 +69,12 @@ const SQLITE_REBUILDS: &[i64] = &[8];
 pub fn run(db: &mut Db) -> Result<(), StoreError> {
     if db.backend() == Backend::Postgres {
         // Several nodes may start at once; one migrates, the others wait.
-        db.batch("SELECT pg_advisory_lock(5041524)")?;
+        // (Keyed by the schema: Parleys in other schemas of the database do not wait.)
+        db.batch("SELECT pg_advisory_lock(hashtext(current_schema()), 5041524)")?;
     }
     let result = apply(db);
     if db.backend() == Backend::Postgres {
-        db.batch("SELECT pg_advisory_unlock(5041524)")?;
+        db.batch("SELECT pg_advisory_unlock(hashtext(current_schema()), 5041524)")?;
     }
     result
 }

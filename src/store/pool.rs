@@ -219,7 +219,8 @@ fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>
     let mut control = Control::default();
     match db.backend() {
         Backend::Sqlite => control.run(db, "BEGIN IMMEDIATE")?,
-        Backend::Postgres => control.run(db, &format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?,
+        Backend::Postgres => control
+            .run(db, &format!("BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()), {PG_WRITE_LOCK})"))?,
     }
     let lone = batch.len() == 1;
     for job in batch.drain(..) {
