@@ -178,17 +178,22 @@ pub struct WebhookChannel {
 impl WebhookChannel {
     /// POSTs one signed inbound message; returns the status and JSON answer.
     pub async fn inbound(&self, body: Value) -> (u16, Value) {
+        let res = self.raw_inbound(body).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs one signed inbound message; the answer as it came.
+    pub async fn raw_inbound(&self, body: Value) -> reqwest::Response {
         let raw = body.to_string();
-        let res = reqwest::Client::new()
+        reqwest::Client::new()
             .post(format!("{}/hooks/{}", self.base, self.id))
             .header("content-type", "application/json")
             .header("x-parley-signature", parley_webhook::sign(&self.secret, raw.as_bytes()))
             .body(raw)
             .send()
             .await
-            .expect("webhook POST");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+            .expect("webhook POST")
     }
 
     /// A text message from `user` with platform id `id`.
