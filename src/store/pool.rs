@@ -105,6 +105,12 @@ impl Store {
         &self.inner.target
     }
 
+    /// How many handles to this store exist (clones of it): at 1 only the caller's is
+    /// left, and dropping it ends the store's threads.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// How many transactions the writer has ended since the store opened; each takes every
     /// job queued when it starts (group commit).
     pub fn write_transactions(&self) -> u64 {

@@ -110,10 +110,12 @@ impl TestApp {
     /// Stops the app and starts it again on the same database and a new port.
     pub async fn restart(mut self) -> TestApp {
         if let Some(l) = self.launched.take() {
+            let store = l.app.store.clone();
             l.shutdown().await;
+            // Every task of the stopped app has let go of its store (so its threads end
+            // and nothing of it still writes) before the next one opens the database.
+            wait_for("the stopped app to drop its store", || store.handles() == 1).await;
         }
-        // Let the store's threads see their last handle dropped.
-        tokio::time::sleep(Duration::from_millis(50)).await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".into();
         start(config, self._dir.clone(), self.clock.clone(), true).await
@@ -202,5 +204,14 @@ impl WebhookChannel {
             self.inbound(json!({"user_id": user, "message_id": id, "text": text, "first_name": user})).await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+}
+
+/// Waits until `done` holds, checking every few milliseconds, for [`PATIENCE`] at most.
+pub async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
