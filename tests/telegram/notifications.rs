@@ -129,6 +129,23 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     assert_eq!(status, 204);
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], false);
+    // A transfer to Bob now notifies nobody: once the one to Carl after it is sent (the
+    // notifier takes events in order), Bob's has been decided.
+    let carl = app.operator(&admin, "Carl").await;
+    link_telegram(&carl, &fake, notify_token, 9002).await;
+    hand_to(&admin, chat_id, bob.id, "after the disconnect").await;
+    hand_to(&admin, chat_id, carl.id, "for Carl").await;
+    let calls = fake
+        .wait_until("Carl's notification", |c| {
+            c.iter().any(|c| {
+                c.params["chat_id"] == 9002 && c.params["text"].as_str().is_some_and(|t| t.contains("for Carl"))
+            })
+        })
+        .await;
+    assert!(
+        !calls.iter().any(|c| c.params["text"].as_str().is_some_and(|t| t.contains("after the disconnect"))),
+        "a disconnected operator was notified"
+    );
 }
 
 /// Links `op` to the notifications bot as Telegram user `tg_id`.
