@@ -51,12 +51,7 @@ async fn a_failing_job_in_a_batch_undoes_only_its_own_writes() {
             Err(e) => assert!(n % 3 == 0, "job {n} failed: {e}"),
         }
     }
-    let stored: Vec<i64> = store
-        .read(|db| db.query("SELECT n FROM batch_probe ORDER BY n", &[]))
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.i64(0))
-        .collect();
+    let rows = store.read(|db| db.query("SELECT n FROM batch_probe ORDER BY n", &[])).await.unwrap();
+    let stored: Vec<i64> = parley::store::column(&rows, "n").unwrap();
     assert_eq!(stored, (0..40).filter(|n| n % 3 != 0).collect::<Vec<_>>());
 }

@@ -115,15 +115,15 @@ fn counts(db: &mut Db, viewer: &Viewer) -> Result<Counts> {
     };
     let r = db.query_one(
         &format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND assignee_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT) AS open, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS unread, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND assignee_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS mine \
              FROM chats{own}"
         ),
         params![viewer.operator_id],
     )?;
-    Ok(Counts { open: r.i64(0), closed: r.i64(1), unread: r.i64(2), mine: r.i64(3) })
+    Ok(Counts { open: r.get("open")?, closed: r.get("closed")?, unread: r.get("unread")?, mine: r.get("mine")? })
 }
 
 /// The chat as the viewer may see it.
@@ -160,13 +160,13 @@ pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Ch
     if chat.status == ChatStatus::Open {
         return Ok(chat);
     }
-    let conversation_id = db
+    let conversation_id: i64 = db
         .query_one(
             "INSERT INTO conversations (chat_id, channel_id, opened_at) \
              SELECT id, active_channel_id, $1 FROM chats WHERE id = $2 RETURNING id",
             params![now, chat_id],
         )?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "UPDATE chats SET status = $1, conversation_id = $2 WHERE id = $3",
         params![ChatStatus::Open, conversation_id, chat_id],

@@ -40,19 +40,22 @@ pub fn index_terms(db: &mut Db, contact_id: i64) -> Result<()> {
         params![contact_id],
     )?;
     let mut terms: Vec<String> = Vec::new();
-    let (first, last) = (r.opt_str(0).unwrap_or_default(), r.opt_str(1).unwrap_or_default());
+    // An unknown name part (NULL) adds no term: it reads as empty and empty terms are dropped below.
+    let first = r.get::<Option<String>>("first_name")?.unwrap_or_default();
+    let last = r.get::<Option<String>>("last_name")?.unwrap_or_default();
     let full = format!("{first} {last}");
     for t in full.split_whitespace().chain([full.trim(), last.trim()]) {
         terms.push(t.to_lowercase());
     }
-    if let Some(u) = r.opt_str(2) {
+    if let Some(u) = r.get::<Option<String>>("username")? {
         terms.push(u.trim_start_matches('@').to_lowercase());
     }
-    for phone in [r.opt_str(3), r.opt_str(4)].into_iter().flatten() {
+    let phones: [Option<String>; 2] = [r.get("phone")?, r.get("phone_e164")?];
+    for phone in phones.into_iter().flatten() {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         terms.push(digits);
     }
-    if let Some(e) = r.opt_str(5) {
+    if let Some(e) = r.get::<Option<String>>("email_lc")? {
         terms.push(e);
     }
     terms.retain(|t| !t.is_empty());

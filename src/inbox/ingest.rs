@@ -121,7 +121,7 @@ pub fn identity_for(
     }
     let contact_id = db
         .query_one("INSERT INTO contacts (created_at, updated_at) VALUES ($1, $1) RETURNING id", params![now])?
-        .i64(0);
+        .get("id")?;
     fill_contact(db, contact_id, p, payload, now)?;
     let identity_id = db
         .query_one(
@@ -129,7 +129,7 @@ pub fn identity_for(
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
             params![contact_id, channel_id, external_id, p.username.as_deref(), now],
         )?
-        .i64(0);
+        .get("id")?;
     Ok((identity_id, contact_id))
 }
 
@@ -201,7 +201,7 @@ pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Res
             "INSERT INTO conversations (chat_id, channel_id, opened_at, reopened) VALUES ($1, $2, $3, $4) RETURNING id",
             params![chat_id, channel_id, now, reopened],
         )?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "UPDATE chats SET status = $1, conversation_id = $2, updated_at = $3 WHERE id = $4",
         params![ChatStatus::Open, conversation_id, now, chat_id],

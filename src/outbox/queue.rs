@@ -87,7 +87,7 @@ fn push(
                 now
             ],
         )?
-        .i64(0);
+        .get("id")?;
     db.wake(Wake::Outbox);
     Ok(id)
 }
