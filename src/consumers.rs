@@ -159,23 +159,42 @@ impl<C: Consumer> Reader<C> {
     }
 }
 
-/// Runs `reader` until shutdown: on every committed event and every [`POLL`].
+/// Runs `reader` until shutdown: when a committed event of its kinds is published, and
+/// every [`POLL`]. Commits of other kinds only (most of them: messages) cost it nothing;
+/// a lagging feed, or the poll, makes it read the log whatever it holds.
 pub async fn run<C: Consumer>(mut reader: Reader<C>, store: Store, clock: Arc<dyn Clock>, shutdown: CancellationToken) {
     let mut live = store.subscribe();
+    let wanted = |e: &EventRow| e.event_kind().is_none_or(|k| C::KINDS.contains(&k));
+    let (mut due, mut poll_at) = (true, tokio::time::Instant::now());
     loop {
-        if let Err(e) = reader.catch_up(&store, &clock).await {
-            if shutdown.is_cancelled() {
-                return;
+        if due {
+            // The poll counts from the last read, so a busy feed of other kinds delays
+            // it by no more than `POLL`.
+            poll_at = tokio::time::Instant::now() + POLL;
+            if let Err(e) = reader.catch_up(&store, &clock).await {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                tracing::warn!(consumer = C::NAME, error = %e, "event consumer failed; it will try again");
             }
-            tracing::warn!(consumer = C::NAME, error = %e, "event consumer failed; it will try again");
         }
-        tokio::select! {
-            e = live.recv() => if let Err(RecvError::Closed) = e { return },
-            _ = tokio::time::sleep(POLL) => {}
+        due = tokio::select! {
+            e = live.recv() => match e {
+                Ok(event) => wanted(&event),
+                Err(RecvError::Lagged(_)) => true,
+                Err(RecvError::Closed) => return,
+            },
+            _ = tokio::time::sleep_until(poll_at) => true,
             _ = shutdown.cancelled() => return,
-        }
+        };
         // One catch-up covers whatever else arrived meanwhile.
-        while let Ok(_) | Err(TryRecvError::Lagged(_)) = live.try_recv() {}
+        loop {
+            match live.try_recv() {
+                Ok(event) => due |= wanted(&event),
+                Err(TryRecvError::Lagged(_)) => due = true,
+                Err(_) => break,
+            }
+        }
     }
 }
 

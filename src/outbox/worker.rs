@@ -96,7 +96,13 @@ fn claim_slots(db: &mut crate::store::Db, slots: &Arc<Slots>, now: i64) -> Resul
         return Ok(Vec::new());
     }
     let sends = claim::claim(db, now, live, bulk)?;
-    Ok(sends.into_iter().map(|send| { let slot = slots.take(send.lane); (send, slot) }).collect())
+    Ok(sends
+        .into_iter()
+        .map(|send| {
+            let slot = slots.take(send.lane);
+            (send, slot)
+        })
+        .collect())
 }
 
 /// Sends `first` in a task of its own, records what came of it and claims the next sends
