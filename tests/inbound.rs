@@ -113,7 +113,11 @@ async fn forged_or_malformed_webhooks_are_refused_and_change_nothing() {
     let unsigned = client.post(&url).body(body).send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     let (status, err) = channel.inbound(json!({"message_id": "x"})).await;
-    assert_eq!(status, 400, "{err}");
+    assert_eq!((status, &err["error"]["message"]), (422, &json!("`user_id` is required")), "{err}");
+    let not_json =
+        client.post(&url).header("x-parley-signature", parley_webhook::sign(&channel.secret, b"{nope")).body("{nope");
+    let res = not_json.send().await.unwrap();
+    assert_eq!(res.status(), 400, "a body that is not JSON");
     let (status, _) = channel.inbound(json!({"user_id": "mallory", "message_id": "x"})).await;
     assert_eq!(status, 422, "a message without text or attachments");
     let unknown = client.post(format!("{}/hooks/999999", app.base)).body("{}").send().await.unwrap();

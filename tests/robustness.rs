@@ -19,6 +19,11 @@ async fn malformed_unknown_and_oversized_input_get_clear_errors() {
     assert_eq!(status, 400, "{e}");
     let (status, e) = admin.post(&path, json!({"text": 42})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (422, Some("invalid")));
+    assert_eq!(e["error"]["message"], "`text` must be a string, not integer `42`", "plain words, naming the field");
+    let (status, e) = admin.post("/api/v1/chats/1/transfer", json!({})).await;
+    assert_eq!((status, &e["error"]["message"]), (422, &json!("`operator_id` is required")));
+    let (status, e) = admin.get("/api/v1/search/messages").await;
+    assert_eq!(status, 422, "a missing query field is a 422 like a missing body field: {e}");
     let (status, _) = admin.post(&path, json!({"text": "x", "surprise": true})).await;
     assert_eq!(status, 422, "unknown fields are refused, not ignored");
     let (status, _) = admin.post(&path, json!({"text": "   "})).await;

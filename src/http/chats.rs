@@ -19,7 +19,6 @@ use crate::model::{Chat, Message};
     security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of chats, the tab counts, and the last event id", body = ChatList),
-        (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 422, description = "Unknown status, view=operator without operator_id, or a bad `before`", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]

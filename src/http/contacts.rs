@@ -41,7 +41,7 @@ pub struct DuplicateList {
     security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Contacts matching `q`, or without it every contact newest first (limit 1 to 100, default 20)", body = ContactList),
-        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "A query field missing or mistyped", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn list(
@@ -174,7 +174,7 @@ pub async fn undo_merge(
     security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Messages and notes containing every word of `q`", body = Hits),
-        (status = 400, description = "`q` is missing", body = ErrorBody),
+        (status = 422, description = "`q` is missing", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn search_messages(
@@ -183,7 +183,7 @@ pub async fn search_messages(
     AppQuery(s): AppQuery<Search>,
 ) -> ApiResult<axum::Json<Hits>> {
     if s.q.trim().is_empty() {
-        return Err(ApiError::bad_request("q is required"));
+        return Err(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", "`q` is required"));
     }
     let viewer = auth.viewer(&app);
     let limit = s.limit.unwrap_or(50);

@@ -2,7 +2,7 @@
 //! extractors that turn malformed input into it instead of axum's plain-text answers.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -120,17 +120,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(AppJson(v)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.body_text()))
-            }
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::too_large())
-            }
-            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json") || v.trim().ends_with("+json"));
+        if !is_json {
+            return Err(ApiError::bad_request("send the body as JSON, with `Content-Type: application/json`"));
+        }
+        let AppBytes(body) = AppBytes::from_request(req, state).await?;
+        let mut reader = serde_json::Deserializer::from_slice(&body);
+        match serde_path_to_error::deserialize(&mut reader).map(|v| (v, reader.end())) {
+            Ok((v, Ok(()))) => Ok(AppJson(v)),
+            Ok((_, Err(trailing))) => Err(refused(&parley_sdk::refusal(&trailing, None))),
+            Err(e) => Err(refused(&parley_sdk::refusal(e.inner(), Some(&e.path().to_string())))),
         }
     }
+}
+
+/// A body refused as every door of Parley refuses one (`parley_sdk::refusal`).
+fn refused(r: &parley_sdk::Refusal) -> ApiError {
+    ApiError::new(StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST), r.code, r.message.clone())
 }
 
 /// `Query<T>` with the API's error shape.
@@ -140,10 +151,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for AppQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|q| AppQuery(q.0))
-            .map_err(|e: QueryRejection| ApiError::bad_request(e.body_text()))
+        axum::extract::Query::<T>::from_request_parts(parts, state).await.map(|q| AppQuery(q.0)).map_err(
+            |e: QueryRejection| {
+                // A query string always parses; what is wrong is a field of it.
+                let text = e.body_text();
+                let raw = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", parley_sdk::validation_plain(raw, None))
+            },
+        )
     }
 }
 

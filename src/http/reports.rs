@@ -73,7 +73,6 @@ fn csv_response(body: Body, name: &str, range: Range) -> Response {
     responses(
         (status = 200, description = "The KPIs of conversations closed in the range, as JSON or CSV (streamed)",
             content((Report = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "An operator asked for another operator's figures", body = ErrorBody),
         (status = 422, description = "Invalid or too long range", body = ErrorBody),
@@ -116,7 +115,6 @@ pub async fn conversations(
     responses(
         (status = 200, description = "Time per status per operator and day, as JSON or CSV",
             content((StatusReport = "application/json"), (String = "text/csv"))),
-        (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "An operator asked for another operator's figures", body = ErrorBody),
         (status = 422, description = "Invalid or too long range", body = ErrorBody),
@@ -149,7 +147,7 @@ pub struct QueueQuery {
     security(("session" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The chats waiting for an operator, oldest first", body = Queue),
-        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "A query field missing or mistyped", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
 pub async fn queue(

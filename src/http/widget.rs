@@ -75,7 +75,7 @@ fn public_config(app: &App, channel: &StoredChannel) -> WidgetConfig {
     params(ConfigQuery),
     responses(
         (status = 200, description = "The widget's configuration (CORS: any origin may ask)", body = WidgetConfig),
-        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "A query field missing or mistyped", body = ErrorBody),
         (status = 403, description = "This page's origin may not use this widget", body = ErrorBody),
         (status = 404, description = "No widget channel has this key", body = ErrorBody),
     ))]
@@ -112,7 +112,7 @@ pub struct Connect {
         ("Connection" = String, Header, description = "`Upgrade`")),
     responses(
         (status = 101, description = "Switching to WebSocket: the visitor's chat, frames as in docs/WIDGET.md"),
-        (status = 400, description = "Malformed query", body = ErrorBody),
+        (status = 422, description = "A query field missing or mistyped", body = ErrorBody),
         (status = 403, description = "This page's origin may not use this widget", body = ErrorBody),
         (status = 404, description = "No widget channel has this key", body = ErrorBody),
         (status = 429, description = "Too many widget connections from this address", body = ErrorBody),

@@ -8,6 +8,7 @@
 mod background;
 mod content;
 mod error;
+mod validation;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 pub use background::{FileDownload, FileError, LockGuard};
 pub use content::{Attachment, Button, Content, TextEntity};
 pub use error::{HubError, SendError};
+pub use validation::{Refusal, plain as validation_plain, refusal};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -172,8 +172,10 @@ impl Connector for WebhookConnector {
         let incoming: Incoming = match serde_json::from_slice(&request.body) {
             Ok(i) => i,
             Err(e) => {
-                let body = json!({"error": {"code": "bad_request", "message": e.to_string()}});
-                return WebhookResponse::status(400, body.to_string());
+                // 400 for what is not JSON, 422 for a missing or mistyped field, as the API.
+                let r = parley_sdk::refusal(&e, None);
+                let body = json!({"error": {"code": r.code, "message": r.message}});
+                return WebhookResponse::status(r.status, body.to_string());
             }
         };
         let inbound = Inbound {
