@@ -1,11 +1,12 @@
-//! `POST /hooks/{channel_id}`: platform webhooks, handed to the channel's connector,
-//! which answers only after the update is committed.
+//! `/hooks/{channel_id}`: platform webhooks, handed to the channel's connector, which
+//! answers only after the update is committed. `GET` carries a platform's verification
+//! handshake (WhatsApp's `hub.challenge`), `POST` its updates.
 
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::WebhookRequest;
 
@@ -26,6 +27,36 @@ use crate::app::App;
 pub async fn receive(
     State(app): State<App>,
     AppPath(id): AppPath<i64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
+    hand_over(app, id, Method::POST, query, headers, body).await
+}
+
+// WhatsApp's subscription check: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
+#[utoipa::path(get, path = "/hooks/{channel_id}", tag = "webhooks",
+    params(("channel_id" = i64, Path, description = "The channel the platform verifies")),
+    responses(
+        (status = 200, description = "The challenge, echoed (as the connector answers)"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 403, description = "Wrong verify token (as the connector answers)"),
+        (status = 404, description = "No such channel, or its kind takes no webhooks", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(app): State<App>,
+    AppPath(id): AppPath<i64>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    hand_over(app, id, Method::GET, query, headers, Bytes::new()).await
+}
+
+async fn hand_over(
+    app: App,
+    id: i64,
+    method: Method,
+    query: HashMap<String, String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
@@ -42,7 +73,7 @@ pub async fn receive(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
-    let request = WebhookRequest { headers, body: body.to_vec() };
+    let request = WebhookRequest { headers, body: body.to_vec(), method: method.as_str().to_owned(), query };
     let answer = connector.handle_webhook(&stored.channel, request, crate::hub::handle(&app)).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok((status, answer.body).into_response())

@@ -97,6 +97,7 @@ fn outcome_name(o: &attempt::Outcome) -> &'static str {
         attempt::Outcome::Retry { .. } => "retry",
         attempt::Outcome::Park => "parked",
         attempt::Outcome::Failed { .. } => "failed",
+        attempt::Outcome::Broken { .. } => "channel_broken",
     }
 }
 
