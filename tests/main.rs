@@ -21,4 +21,5 @@ mod reports;
 mod robustness;
 mod telegram;
 mod typed_states;
+mod whatsapp;
 mod widget;
