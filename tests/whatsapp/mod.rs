@@ -9,6 +9,7 @@ use crate::support::client::EventStream;
 use crate::support::whatsapp_fake::{self, APP_SECRET, Customer, FakeGraph, TOKEN, VERIFY_TOKEN};
 use crate::support::{Session, TestApp, spawn_app};
 
+mod console;
 mod inbound;
 mod sending;
 mod window;

@@ -164,6 +164,7 @@ export class ChatView {
     if (!fresh.length) { this.updateTop(); return; }
     const oldHeight = this.history.scrollHeight;
     const oldTop = this.history.scrollTop;
+    this.composer.sawMessages(fresh);
     const frag = renderBatch(fresh, this.msgCtx());
     // The old first day separator is dropped when the new batch ends on the same day.
     const first = this.msgs.firstElementChild;
@@ -212,6 +213,7 @@ export class ChatView {
   addMessage(m) {
     if (!this.chat || m.chat_id !== this.chat.id) return;
     if (this.els.has(m.id)) { this.updateMessage(m); return; }
+    this.composer.sawMessages([m]);
     const stick = this.nearBottom();
     const el = renderMessage(m, this.msgCtx());
     const lastEl = this.els.get(this.ids[this.ids.length - 1]);
