@@ -56,7 +56,9 @@ struct Seen {
 impl Seen {
     async fn wait_for(&self, target: usize) -> anyhow::Result<()> {
         let mut rx = self.count.subscribe();
-        tokio::time::timeout(PATIENCE, rx.wait_for(|n| *n >= target)).await.context("timed out waiting for events")??;
+        tokio::time::timeout(PATIENCE, rx.wait_for(|n| *n >= target))
+            .await
+            .context("timed out waiting for events")??;
         Ok(())
     }
 
@@ -75,7 +77,9 @@ async fn read_events(url: String, cookie: String, seen: Arc<Seen>) -> anyhow::Re
         let frame: Value = serde_json::from_str(text.as_str())?;
         let m = &frame["data"]["message"];
         let key = match frame["kind"].as_str() {
-            Some("message.created") => format!("{}:{}", m["direction"].as_str().unwrap_or(""), m["text"].as_str().unwrap_or("")),
+            Some("message.created") => {
+                format!("{}:{}", m["direction"].as_str().unwrap_or(""), m["text"].as_str().unwrap_or(""))
+            }
             Some("message.updated") => format!("{}:{}", m["id"], m["state"].as_str().unwrap_or("")),
             _ => continue,
         };
@@ -193,8 +197,14 @@ async fn run(
     let cookie = admin_session(&http, &base, &setup).await?;
     let fake = FakeGraph::start().await;
     let settings = fake.settings();
-    let channel = post_json(&http, &base, &cookie, "/api/v1/channels",
-        serde_json::json!({"kind": "whatsapp", "name": "Bench", "settings": settings})).await?;
+    let channel = post_json(
+        &http,
+        &base,
+        &cookie,
+        "/api/v1/channels",
+        serde_json::json!({"kind": "whatsapp", "name": "Bench", "settings": settings}),
+    )
+    .await?;
     let id = channel["id"].as_i64().context("no channel id")?;
     let hook = format!("{base}/hooks/{id}");
 
@@ -237,9 +247,14 @@ async fn run(
     let events = format!("ws://{}/api/v1/events?after=0", launched.addr);
     tokio::spawn(read_events(events, cookie.clone(), seen.clone()));
     // The set-up's own events arrive first: the phases count from here.
-    let settle = app.store.read(|db| -> parley::error::Result<i64> {
-        Ok(db.query_one("SELECT COUNT(*) FROM events WHERE kind IN ('message.created', 'message.updated')", &[])?.i64(0))
-    }).await? as usize;
+    let settle = app
+        .store
+        .read(|db| -> parley::error::Result<i64> {
+            Ok(db
+                .query_one("SELECT COUNT(*) FROM events WHERE kind IN ('message.created', 'message.updated')", &[])?
+                .i64(0))
+        })
+        .await? as usize;
     seen.wait_for(settle).await?;
 
     // Sustained: as fast as the answers come.
@@ -294,7 +309,8 @@ async fn run(
     })
     .await
     .context("some events never reached the socket")?;
-    let mut lat: Vec<Duration> = keys.iter().map(|(k, at)| seen.at(k).unwrap_or(*at).saturating_duration_since(*at)).collect();
+    let mut lat: Vec<Duration> =
+        keys.iter().map(|(k, at)| seen.at(k).unwrap_or(*at).saturating_duration_since(*at)).collect();
     lat.sort();
     println!(
         "latency at {rate} bodies/s for {seconds} s: POST sent → its event on the operator socket p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",

@@ -109,8 +109,7 @@ pub const REFERRAL_KIND: &str = "referral";
 pub fn keep_referral(db: &mut Db, contact_id: i64, attachments: &[Attachment]) -> Result<()> {
     let Some(referral) = attachments.iter().find(|a| a.kind == REFERRAL_KIND) else { return Ok(()) };
     let r = db.query_one("SELECT attributes FROM contacts WHERE id = $1", params![contact_id])?;
-    let mut attributes: serde_json::Map<String, Json> =
-        r.get_json::<Option<_>>("attributes")?.unwrap_or_default();
+    let mut attributes: serde_json::Map<String, Json> = r.get_json::<Option<_>>("attributes")?.unwrap_or_default();
     attributes.insert(REFERRAL_KIND.into(), referral.extra.clone());
     db.exec(
         "UPDATE contacts SET attributes = $1 WHERE id = $2",

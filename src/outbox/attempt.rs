@@ -190,6 +190,30 @@ mod tests {
     }
 
     #[test]
+    fn outside_a_reply_window_only_templates_go() {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        let hour = 3_600_000;
+        let mut s = send(0);
+        s.what =
+            What::Message { message_id: 1, chat_id: 1, identity_id: 1, unreachable: None, last_inbound_at: Some(0) };
+        assert_eq!(outside_window(None, &s, 100 * hour), None, "a platform without a window");
+        assert_eq!(outside_window(Some(DAY), &s, 24 * hour), None, "24 hours to the millisecond is inside");
+        let reason = outside_window(Some(DAY), &s, 30 * hour).expect("closed after 30 hours");
+        assert!(reason.contains("24-hour") && reason.contains("30 hours ago"), "{reason}");
+        let template = parley_sdk::Template { name: "t".into(), language: "en".into(), parameters: Vec::new() };
+        s.outbound.content = Content { attachments: vec![template.to_attachment()], ..Content::default() };
+        assert_eq!(outside_window(Some(DAY), &s, 30 * hour), None, "a template goes");
+        s.outbound.content = Content::text("hi");
+        s.what = What::Message { message_id: 1, chat_id: 1, identity_id: 1, unreachable: None, last_inbound_at: None };
+        assert!(outside_window(Some(DAY), &s, 0).unwrap().contains("never written"));
+        assert_eq!(
+            outside_window(Some(DAY), &send(0), 30 * hour),
+            None,
+            "texts to linked operator chats are not replies"
+        );
+    }
+
+    #[test]
     fn partial_failures_keep_what_was_taken() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let error = Box::new(SendError::Transient("reset".into()));

@@ -32,7 +32,13 @@ pub struct Send {
 pub enum What {
     /// A customer chat's message; the identity is marked unreachable on a permanent refusal.
     /// `last_inbound_at`: when the contact last wrote on this channel (a reply window).
-    Message { message_id: i64, chat_id: i64, identity_id: i64, unreachable: Option<String>, last_inbound_at: Option<i64> },
+    Message {
+        message_id: i64,
+        chat_id: i64,
+        identity_id: i64,
+        unreachable: Option<String>,
+        last_inbound_at: Option<i64>,
+    },
     /// A text to a linked messenger chat.
     Text { notification_id: Option<i64> },
 }

@@ -157,7 +157,11 @@ fn record(inner: &Inner, call: Call) {
 }
 
 /// `GET /{id}`: the phone number (the token check) or a media object.
-async fn object(State(inner): State<Arc<Inner>>, Path((_, id)): Path<(String, String)>, headers: HeaderMap) -> Response {
+async fn object(
+    State(inner): State<Arc<Inner>>,
+    Path((_, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
     let call = |status| Call { method: "GET".into(), path: id.clone(), body: Value::Null, status, wamid: None };
     if !authorized(&headers) {
         record(&inner, call(401));
@@ -242,8 +246,10 @@ async fn templates(
         return axum::Json(json!({"data": all.get(1..).unwrap_or_default()})).into_response();
     }
     let next = format!("{}/{VERSION}/{WABA_ID}/message_templates?limit=1&after=MQZDZD", inner.addr.lock().unwrap());
-    axum::Json(json!({"data": all.get(..1).unwrap_or_default(), "paging": {"cursors": {"after": "MQZDZD"}, "next": next}}))
-        .into_response()
+    axum::Json(
+        json!({"data": all.get(..1).unwrap_or_default(), "paging": {"cursors": {"after": "MQZDZD"}, "next": next}}),
+    )
+    .into_response()
 }
 
 async fn download(State(inner): State<Arc<Inner>>, Path(id): Path<String>, headers: HeaderMap) -> Response {

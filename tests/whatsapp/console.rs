@@ -16,8 +16,10 @@ async fn a_closed_window_offers_templates_and_ticks_and_reactions_show() {
     let clock = app.clock.clone().unwrap();
     let admin = app.admin().await;
     let fake = FakeGraph::start().await;
-    fake.add_template(json!({"name": "order_shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
-        "components": [{"type": "BODY", "text": "Hello {{1}}, order {{2}} has shipped. <b>not bold</b>"}]}));
+    fake.add_template(
+        json!({"name": "order_shipped", "language": "en_US", "status": "APPROVED", "category": "UTILITY",
+        "components": [{"type": "BODY", "text": "Hello {{1}}, order {{2}} has shipped. <b>not bold</b>"}]}),
+    );
     let id = channel(&admin, &fake).await;
     // Ada wrote 25 hours ago.
     let now = parley::clock::system_now_ms();
@@ -53,7 +55,8 @@ async fn a_closed_window_offers_templates_and_ticks_and_reactions_show() {
     // Delivered, then read: the ticks follow.
     let wamid = sent.wamid.unwrap();
     whatsapp_fake::deliver(&app.base, id, &ada.status(&wamid, "delivered")).await;
-    b.wait_until("the delivered ticks", "document.querySelector('[data-testid=message-state][data-state=delivered]')").await;
+    b.wait_until("the delivered ticks", "document.querySelector('[data-testid=message-state][data-state=delivered]')")
+        .await;
     whatsapp_fake::deliver(&app.base, id, &ada.status(&wamid, "read")).await;
     b.wait_until("the read ticks", "document.querySelector('[data-testid=message-state][data-state=read]')").await;
     whatsapp_fake::deliver(&app.base, id, &ada.reaction("wamid.r1", &wamid, "🙏")).await;

@@ -45,8 +45,7 @@ async fn every_kind_of_real_payload_reaches_the_operator_once() {
     let chat_id = chat["id"].as_i64().unwrap();
     let history = messages(&admin, chat_id).await;
     // The three reactions are to a message Parley never saw: acknowledged, not stored.
-    let stored: Vec<(String, Value)> =
-        bodies.iter().filter(|(c, _)| !c.contains("reaction")).cloned().collect();
+    let stored: Vec<(String, Value)> = bodies.iter().filter(|(c, _)| !c.contains("reaction")).cloned().collect();
     assert_eq!(history.len(), stored.len(), "{history:#?}");
 
     // Meta redelivers everything: nothing new.
@@ -145,7 +144,9 @@ async fn the_phone_from_wa_id_surfaces_a_duplicate_from_another_channel() {
     let hooks = crate::support::webhook_fake::FakeReceiver::start().await;
     let webhook = app.webhook_channel(&admin, &hooks).await;
     let (status, _) = webhook
-        .inbound(json!({"user_id": "ada-web", "message_id": "w1", "text": "hi from the web", "phone": "+44 20 7946 0958"}))
+        .inbound(
+            json!({"user_id": "ada-web", "message_id": "w1", "text": "hi from the web", "phone": "+44 20 7946 0958"}),
+        )
         .await;
     assert_eq!(status, 200);
     whatsapp_fake::deliver(&app.base, id, &Customer::new("442079460958", "Ada").text("wamid.1", "hi")).await;

@@ -55,7 +55,8 @@ async fn a_channel_checks_its_token_with_the_phone_number_and_never_shows_secret
     let fake = FakeGraph::start().await;
     let mut wrong = fake.settings();
     wrong["access_token"] = json!("EAAG-expired");
-    let (status, body) = admin.post("/api/v1/channels", json!({"kind": "whatsapp", "name": "Bad", "settings": wrong})).await;
+    let (status, body) =
+        admin.post("/api/v1/channels", json!({"kind": "whatsapp", "name": "Bad", "settings": wrong})).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("190"), "{body}");
     let mut unreachable = fake.settings();
@@ -65,13 +66,17 @@ async fn a_channel_checks_its_token_with_the_phone_number_and_never_shows_secret
     assert_eq!(status, 422, "an unreachable Graph API is refused");
     let mut missing = fake.settings();
     missing.as_object_mut().unwrap().remove("app_secret");
-    let (status, body) = admin.post("/api/v1/channels", json!({"kind": "whatsapp", "name": "Bad", "settings": missing})).await;
+    let (status, body) =
+        admin.post("/api/v1/channels", json!({"kind": "whatsapp", "name": "Bad", "settings": missing})).await;
     assert_eq!(status, 422);
     assert!(body["error"]["message"].as_str().unwrap().contains("app_secret"), "{body}");
 
     let id = channel(&admin, &fake).await;
     let checks = fake.calls();
-    assert!(checks.iter().any(|c| c.method == "GET" && c.path == whatsapp_fake::PHONE_ID && c.status == 200), "{checks:?}");
+    assert!(
+        checks.iter().any(|c| c.method == "GET" && c.path == whatsapp_fake::PHONE_ID && c.status == 200),
+        "{checks:?}"
+    );
     let (_, c) = admin.get(&format!("/api/v1/channels/{id}")).await;
     assert_eq!(c["settings"]["display_phone_number"], "15550100");
     assert_eq!(c["settings"]["verified_name"], "Parley Shop");
@@ -98,7 +103,8 @@ async fn meta_verifies_the_webhook_with_the_verify_token() {
             (res.status().as_u16(), res.text().await.unwrap())
         }
     };
-    let (status, body) = get(format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444")).await;
+    let (status, body) =
+        get(format!("hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444")).await;
     assert_eq!((status, body.as_str()), (200, "1158201444"));
     let (status, _) = get("hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1".into()).await;
     assert_eq!(status, 403);

@@ -2,8 +2,8 @@
 //! what each error code does.
 
 use super::*;
-use crate::support::whatsapp_fake::Failure;
 use crate::support::spawn_app_with;
+use crate::support::whatsapp_fake::Failure;
 
 struct Sending {
     app: TestApp,
@@ -63,7 +63,10 @@ async fn statuses_move_the_ticks_to_delivered_and_read_and_never_back() {
     whatsapp_fake::deliver(&app.base, id, &ada.status(&wamid, "failed")).await;
     let e = wait_state(&mut events, &second, "failed").await;
     let reason = e["data"]["message"]["failure_reason"].as_str().unwrap();
-    assert_eq!(reason, "WhatsApp error 131026: Message undeliverable (Receiver is incapable of receiving this message)");
+    assert_eq!(
+        reason,
+        "WhatsApp error 131026: Message undeliverable (Receiver is incapable of receiving this message)"
+    );
 }
 
 #[tokio::test]
@@ -135,7 +138,11 @@ async fn long_texts_split_buttons_become_lists_beyond_three_and_files_go_by_link
 #[tokio::test]
 async fn server_errors_and_the_pair_rate_limit_retry_re_engagement_and_undeliverable_fail_with_the_reason() {
     let Sending { admin, fake, chat_id, mut events, .. } = sending(|c| c.outbox.backoff_base_ms = 10).await;
-    fake.fail(&[Failure::Graph(500, 131000, None), Failure::Graph(400, 131056, None), Failure::Graph(429, 130429, Some(1))]);
+    fake.fail(&[
+        Failure::Graph(500, 131000, None),
+        Failure::Graph(400, 131056, None),
+        Failure::Graph(429, 130429, Some(1)),
+    ]);
     let retried = reply(&admin, chat_id, json!({"text": "third time lucky"})).await;
     wait_state(&mut events, &retried, "sent").await;
     let attempts: Vec<u16> = fake.calls().iter().filter(|c| c.path.ends_with("/messages")).map(|c| c.status).collect();
@@ -166,7 +173,8 @@ async fn an_invalid_token_fails_the_message_and_marks_the_channel_broken_until_i
     assert!(broken.contains("new access token"), "{broken}");
 
     // New settings (a new token, checked again) clear it.
-    let (status, c) = admin.patch(&format!("/api/v1/channels/{id}"), json!({"settings": {"access_token": TOKEN}})).await;
+    let (status, c) =
+        admin.patch(&format!("/api/v1/channels/{id}"), json!({"settings": {"access_token": TOKEN}})).await;
     assert_eq!(status, 200, "{c}");
     assert!(c.get("broken_reason").is_none(), "{c}");
 }

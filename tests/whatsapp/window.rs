@@ -96,7 +96,9 @@ async fn a_throughput_limit_pauses_the_channel_then_the_message_goes() {
         async move {
             store
                 .read(move |db| -> parley::error::Result<bool> {
-                    Ok(db.query_opt("SELECT until FROM channel_pauses WHERE channel_id = $1", parley::params![id])?.is_some())
+                    Ok(db
+                        .query_opt("SELECT until FROM channel_pauses WHERE channel_id = $1", parley::params![id])?
+                        .is_some())
                 })
                 .await
                 .unwrap()

@@ -76,7 +76,9 @@ mod tests {
     fn each_code_gets_its_decision() {
         assert!(matches!(classify(401, &error(190), None), SendError::ChannelBroken(r) if r.contains("190")));
         let closed = classify(400, &error(131047), None);
-        assert!(matches!(closed, SendError::Permanent { ref reason, unreachable: false } if reason.contains("template")));
+        assert!(
+            matches!(closed, SendError::Permanent { ref reason, unreachable: false } if reason.contains("template"))
+        );
         assert!(matches!(classify(400, &error(131026), None), SendError::Permanent { .. }));
         assert_eq!(classify(400, &error(130429), None), SendError::RateLimited(DEFAULT_RETRY));
         let later = Some(Duration::from_secs(30));

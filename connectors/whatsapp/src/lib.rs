@@ -105,7 +105,10 @@ impl Connector for WhatsAppConnector {
 
     async fn handle_webhook(&self, channel: &Channel, request: WebhookRequest, hub: Arc<dyn Hub>) -> WebhookResponse {
         let Ok(s) = Settings::read(&channel.settings) else {
-            return WebhookResponse::status(500, webhook::error_body("misconfigured", "the channel's settings are broken"));
+            return WebhookResponse::status(
+                500,
+                webhook::error_body("misconfigured", "the channel's settings are broken"),
+            );
         };
         match request.method.as_str() {
             "GET" => webhook::verify(&s, &request),

@@ -12,7 +12,7 @@ use crate::payload::{self, ChangeValue, Envelope, Media};
 /// What to do with one item of a webhook body.
 #[derive(Debug)]
 pub enum Normalized {
-    Inbound(Inbound),
+    Inbound(Box<Inbound>),
     /// Acknowledged and dropped, with the reason for the log.
     Ignored(String),
 }
@@ -114,7 +114,7 @@ fn message(channel_id: i64, v: &ChangeValue, raw: &Value) -> Normalized {
         attachments.push(place("unsupported", &format!("An empty WhatsApp {} message", m.kind), raw.clone()));
     }
     inbound.content = Content { text, attachments, ..Content::default() };
-    Normalized::Inbound(inbound)
+    Normalized::Inbound(Box::new(inbound))
 }
 
 /// The text and attachments of a message; sets the kind for presses and reactions.
@@ -142,24 +142,25 @@ fn content(m: &payload::Message, inbound: &mut Inbound) -> (Option<String>, Vec<
             (None, vec![place(kind, &name, extra)])
         }),
         "contacts" => m.contacts.as_ref().map(|list| (None, list.iter().map(shared_contact).collect())),
-        "interactive" => m.interactive.as_ref().and_then(|i| {
+        "interactive" => m.interactive.as_ref().map(|i| {
             if let Some(c) = i.button_reply.as_ref().or(i.list_reply.as_ref()) {
                 inbound.kind = InboundKind::ButtonPress { data: c.id.clone() };
-                return Some((Some(c.title.clone()).filter(|t| !t.is_empty()), Vec::new()));
-            }
-            if let Some(r) = &i.nfm_reply {
+                (Some(c.title.clone()).filter(|t| !t.is_empty()), Vec::new())
+            } else if let Some(r) = &i.nfm_reply {
                 let text = r["body"].as_str().map(str::to_owned);
-                return Some((text, vec![place("flow_reply", "A WhatsApp Flow was answered", r.clone())]));
+                (text, vec![place("flow_reply", "A WhatsApp Flow was answered", r.clone())])
+            } else {
+                let name = format!("Unsupported WhatsApp interactive message: {}", i.kind);
+                (None, vec![place("unsupported", &name, json!({"type": i.kind}))])
             }
-            let name = format!("Unsupported WhatsApp interactive message: {}", i.kind);
-            Some((None, vec![place("unsupported", &name, json!({"type": i.kind}))]))
         }),
         "button" => m.button.as_ref().map(|b| {
             inbound.kind = InboundKind::ButtonPress { data: b.payload.clone() };
             (Some(b.text.clone()).filter(|t| !t.is_empty()), Vec::new())
         }),
         "reaction" => m.reaction.as_ref().map(|r| {
-            inbound.kind = InboundKind::Reaction { to: r.message_id.clone(), emoji: r.emoji.clone().unwrap_or_default() };
+            inbound.kind =
+                InboundKind::Reaction { to: r.message_id.clone(), emoji: r.emoji.clone().unwrap_or_default() };
             (None, Vec::new())
         }),
         "order" => m.order.as_ref().map(|o| {
@@ -221,7 +222,7 @@ fn unreadable(channel_id: i64, v: &ChangeValue, raw: &Value, why: &str) -> Norma
         return Normalized::Ignored(format!("a message without sender or id: {why}"));
     };
     let name = format!("A WhatsApp message Parley could not read ({why})");
-    Normalized::Inbound(Inbound {
+    Normalized::Inbound(Box::new(Inbound {
         channel_id,
         external_id: from.to_owned(),
         platform_message_id: id.to_owned(),
@@ -230,7 +231,7 @@ fn unreadable(channel_id: i64, v: &ChangeValue, raw: &Value, why: &str) -> Norma
         content: Content { attachments: vec![place("unsupported", &name, raw.clone())], ..Content::default() },
         reply_to: None,
         start_payload: None,
-    })
+    }))
 }
 
 fn status(channel_id: i64, raw: &Value) -> Normalized {
@@ -253,7 +254,7 @@ fn status(channel_id: i64, raw: &Value) -> Normalized {
         let all: Vec<String> = s.errors.iter().map(describe_error).collect();
         if all.is_empty() { "WhatsApp did not deliver it".to_owned() } else { all.join("; ") }
     });
-    Normalized::Inbound(Inbound {
+    Normalized::Inbound(Box::new(Inbound {
         channel_id,
         external_id: s.recipient_id.clone(),
         platform_message_id: format!("{}:{}", s.id, s.status),
@@ -262,5 +263,5 @@ fn status(channel_id: i64, raw: &Value) -> Normalized {
         content: Content::default(),
         reply_to: None,
         start_payload: None,
-    })
+    }))
 }

@@ -247,21 +247,40 @@ mod tests {
 
     #[test]
     fn files_captions_links_and_templates() {
-        let photo = Attachment { kind: "photo".into(), url: Some("https://x.test/a.jpg".into()), ..Attachment::default() };
-        let doc = Attachment { kind: "document".into(), file_id: Some("55".into()), name: Some("a.pdf".into()), ..Attachment::default() };
+        let photo =
+            Attachment { kind: "photo".into(), url: Some("https://x.test/a.jpg".into()), ..Attachment::default() };
+        let doc = Attachment {
+            kind: "document".into(),
+            file_id: Some("55".into()),
+            name: Some("a.pdf".into()),
+            ..Attachment::default()
+        };
         let one = Content { attachments: vec![photo.clone()], ..Content::text("look") };
         let m = plan(&out(one)).unwrap();
-        assert_eq!(m, vec![json!({"messaging_product": "whatsapp", "recipient_type": "individual",
-            "to": "972987654321", "type": "image", "image": {"link": "https://x.test/a.jpg", "caption": "look"}})]);
+        assert_eq!(
+            m,
+            vec![json!({"messaging_product": "whatsapp", "recipient_type": "individual",
+            "to": "972987654321", "type": "image", "image": {"link": "https://x.test/a.jpg", "caption": "look"}})]
+        );
         let two = Content { attachments: vec![photo, doc], ..Content::text("both") };
         let m = plan(&out(two)).unwrap();
-        assert_eq!((m[0]["type"].as_str(), m[1]["type"].as_str(), m[2]["type"].as_str()), (Some("text"), Some("image"), Some("document")));
+        assert_eq!(
+            (m[0]["type"].as_str(), m[1]["type"].as_str(), m[2]["type"].as_str()),
+            (Some("text"), Some("image"), Some("document"))
+        );
         assert_eq!(m[2]["document"], json!({"id": "55", "filename": "a.pdf"}));
 
-        let link = Content { buttons: vec![Button { label: "Site".into(), data: "https://x.test".into() }], ..Content::text("See") };
+        let link = Content {
+            buttons: vec![Button { label: "Site".into(), data: "https://x.test".into() }],
+            ..Content::text("See")
+        };
         assert_eq!(plan(&out(link)).unwrap()[0]["text"]["body"], "See\nSite: https://x.test");
 
-        let t = Template { name: "order_update".into(), language: "en_US".into(), parameters: vec!["Ada".into(), "42".into()] };
+        let t = Template {
+            name: "order_update".into(),
+            language: "en_US".into(),
+            parameters: vec!["Ada".into(), "42".into()],
+        };
         let m = &plan(&out(Content { attachments: vec![t.to_attachment()], ..Content::default() })).unwrap()[0];
         assert_eq!(m["template"]["name"], "order_update");
         assert_eq!(m["template"]["language"]["code"], "en_US");

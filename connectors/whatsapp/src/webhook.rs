@@ -38,7 +38,7 @@ pub async fn receive(s: &Settings, channel_id: i64, request: &WebhookRequest, hu
     // stored now Meta delivers the whole body again (what was stored is then a no-op).
     for item in items {
         let mut inbound = match item {
-            Normalized::Inbound(i) => i,
+            Normalized::Inbound(i) => *i,
             Normalized::Ignored(why) => {
                 tracing::info!(channel.id = channel_id, %why, "WhatsApp webhook item acknowledged and dropped");
                 continue;

@@ -27,7 +27,7 @@ fn one(file: &str, case: &str) -> Inbound {
     let mut list = items(body);
     assert_eq!(list.len(), 1, "{file}/{case}: {list:?}");
     match list.remove(0) {
-        Normalized::Inbound(i) => i,
+        Normalized::Inbound(i) => *i,
         Normalized::Ignored(why) => panic!("{file}/{case} was dropped: {why}"),
     }
 }
@@ -75,7 +75,10 @@ fn text_with_its_sender_profile_reply_and_forwarding() {
 fn media_keep_their_id_for_the_file_proxy_and_voice_is_told_apart() {
     let image = one("message", "image");
     let a = &image.content.attachments[0];
-    assert_eq!((a.kind.as_str(), a.file_id.as_deref(), a.mime.as_deref()), ("photo", Some("65463453"), Some("image/jpeg")));
+    assert_eq!(
+        (a.kind.as_str(), a.file_id.as_deref(), a.mime.as_deref()),
+        ("photo", Some("65463453"), Some("image/jpeg"))
+    );
     let doc = one("message", "document");
     assert_eq!(doc.content.text.as_deref(), Some("caption"));
     assert_eq!(doc.content.attachments[0].name.as_deref(), Some("filename.pdf"));
@@ -124,7 +127,10 @@ fn reactions_and_their_removal() {
     let r = one("message", "reaction");
     assert_eq!(r.kind, InboundKind::Reaction { to: "wamid.yzxyzx=".into(), emoji: "😮".into() });
     for case in ["unreaction_empty", "unreaction_no_emoji"] {
-        assert_eq!(one("message", case).kind, InboundKind::Reaction { to: "wamid.yzxyzx=".into(), emoji: String::new() });
+        assert_eq!(
+            one("message", case).kind,
+            InboundKind::Reaction { to: "wamid.yzxyzx=".into(), emoji: String::new() }
+        );
     }
 }
 
