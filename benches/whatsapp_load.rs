@@ -220,7 +220,7 @@ async fn run(
         .write(move |db| -> parley::error::Result<()> {
             let chats = db.query("SELECT id FROM chats ORDER BY id", &[])?;
             for k in 0..outbound {
-                let chat = chats[k % chats.len()].i64(0);
+                let chat: i64 = chats[k % chats.len()].get("id")?;
                 let content = parley_sdk::Content::text("Your order has shipped.");
                 parley::inbox::messages::enqueue(db, chat, None, &content, parley::inbox::messages::Author::Bot, now)?;
             }
@@ -251,8 +251,11 @@ async fn run(
         .store
         .read(|db| -> parley::error::Result<i64> {
             Ok(db
-                .query_one("SELECT COUNT(*) FROM events WHERE kind IN ('message.created', 'message.updated')", &[])?
-                .i64(0))
+                .query_one(
+                    "SELECT COUNT(*) AS n FROM events WHERE kind IN ('message.created', 'message.updated')",
+                    &[],
+                )?
+                .get("n")?)
         })
         .await? as usize;
     seen.wait_for(settle).await?;

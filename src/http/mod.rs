@@ -58,7 +58,7 @@ pub fn router(app: App) -> Router {
         .route("/channels", get(channels::list).post(channels::create))
         .route("/channels/{id}", get(channels::get).patch(channels::update))
         .route("/channels/{id}/files/{file_id}", get(files::fetch))
-        .route("/channels/{id}/templates", get(templates::list))
+        .route("/channels/{id}/templates", get(templates::templates))
         .route("/queue", get(reports::queue))
         .route("/reports/conversations", get(reports::conversations))
         .route("/reports/operator-status", get(reports::operator_status))

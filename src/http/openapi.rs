@@ -28,7 +28,7 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,
         contacts::list, contacts::get, contacts::update, contacts::duplicates, contacts::merge,
         contacts::merges, contacts::undo_merge, contacts::search_messages,
-        channels::list, channels::create, channels::get, channels::update, files::fetch, templates::list,
+        channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
         events::subscribe, assets::openapi,
         hooks::receive,

@@ -28,7 +28,7 @@ pub struct TemplateList {
         (status = 404, description = "No such channel, or its kind has no templates", body = ErrorBody),
         (status = 502, description = "The platform cannot list them now", body = ErrorBody),
     ))]
-pub async fn list(
+pub async fn templates(
     State(app): State<App>,
     _auth: Auth,
     AppPath(id): AppPath<i64>,
