@@ -41,7 +41,7 @@ fn main() {
                             format!("c{i}@mail.example")
                         ],
                     )?
-                    .i64(0);
+                    .get::<i64>("id")?;
                 contacts::index_terms(db, id)?;
             }
             Ok(())

@@ -83,7 +83,7 @@ impl Bench {
                         "SELECT c.id FROM chats c JOIN identities i ON i.contact_id = c.contact_id WHERE i.external_id = $1",
                         parley::params![e.as_str()],
                     )?;
-                    out.push(r.i64(0));
+                    out.push(r.get("id")?);
                 }
                 Ok(out)
             })

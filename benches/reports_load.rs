@@ -89,7 +89,7 @@ fn main() {
                         "INSERT INTO contacts (first_name, created_at, updated_at) VALUES ($1, 0, 0) RETURNING id",
                         params![format!("Contact {i}")],
                     )?
-                    .i64(0);
+                    .get::<i64>("id")?;
                 db.exec(
                     "INSERT INTO chats (contact_id, status, last_message_at, created_at, updated_at) \
                      VALUES ($1, 'closed', 0, 0, 0)",
@@ -138,7 +138,7 @@ fn main() {
                          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                         params![chat, channel, opened, reopened, first_reply.map(|f| opened + f), opened + close, operator],
                     )?
-                    .i64(0);
+                    .get::<i64>("id")?;
                 db.exec(
                     "INSERT INTO conversation_stats (conversation_id, chat_id, contact_id, channel_id, operator_id, \
                      closed_by, opened_at, first_reply_at, closed_at, first_reply_ms, close_ms, messages_in, \
@@ -187,7 +187,7 @@ fn main() {
                 )
             }))
             .unwrap();
-        println!("query plan: {}", plan.iter().map(|r| r.str(3)).collect::<Vec<_>>().join("; "));
+        println!("query plan: {}", parley::store::column::<String>(&plan, "detail").unwrap().join("; "));
     }
     let year = Range { from: YEAR_START, to: YEAR_START + 400 * DAY_MS };
     let month = Range { from: YEAR_START + 150 * DAY_MS, to: YEAR_START + 180 * DAY_MS };

@@ -122,7 +122,7 @@ impl Bench {
                     let content = parley_sdk::Content::text("Your order has shipped.");
                     parley::inbox::messages::enqueue(
                         db,
-                        r.i64(0),
+                        r.get("id")?,
                         None,
                         &content,
                         parley::inbox::messages::Author::Broadcast,

@@ -141,7 +141,7 @@ pub fn create(db: &mut Db, kind: &str, name: &str, settings: &Json, now: i64) ->
             "INSERT INTO channels (kind, name, key, settings, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             params![kind, name, key, settings.to_string(), now],
         )?
-        .i64(0);
+        .get("id")?;
     get(db, id)
 }
 

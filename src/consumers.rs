@@ -182,13 +182,13 @@ pub async fn run<C: Consumer>(mut reader: Reader<C>, store: Store, clock: Arc<dy
 /// The stored position of `name`, created at the log's start for a new consumer.
 fn load(db: &mut Db, name: &str) -> Result<i64> {
     if let Some(r) = db.query_opt("SELECT position FROM consumers WHERE name = $1", params![name])? {
-        return Ok(r.i64(0));
+        return Ok(r.get("position")?);
     }
     db.exec(
         "INSERT INTO consumers (name, position, updated_at) VALUES ($1, 0, 0) ON CONFLICT (name) DO NOTHING",
         params![name],
     )?;
-    Ok(db.query_one("SELECT position FROM consumers WHERE name = $1", params![name])?.i64(0))
+    Ok(db.query_one("SELECT position FROM consumers WHERE name = $1", params![name])?.get("position")?)
 }
 
 /// The newest event id, and the events of `kinds` after `after` up to it (at most [`BATCH`]).

@@ -27,7 +27,10 @@ pub async fn try_lock(store: &Store, name: &str) -> Result<Option<LockGuard>, Hu
 mod tests {
     #[test]
     fn keys_are_stable() {
-        assert_eq!(super::key("telegram-poll:1"), super::key("telegram-poll:1"));
-        assert_ne!(super::key("telegram-poll:1"), super::key("telegram-poll:2"));
+        // Pinned: two versions of Parley on one database must agree on every lock's key
+        // (FNV-1a, 64 bits).
+        assert_eq!(super::key("telegram-poll:1"), -6_921_118_998_909_674_471);
+        assert_eq!(super::key("telegram-poll:2"), -6_921_122_297_444_559_104);
+        assert_eq!(super::key(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
     }
 }

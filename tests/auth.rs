@@ -5,19 +5,19 @@ use serde_json::json;
 use crate::support::spawn_app;
 
 #[tokio::test]
-async fn the_setup_link_works_once_and_wrong_passwords_are_slowed_then_refused() {
+async fn the_setup_link_works_once_and_wrong_passwords_lock_the_login() {
     let app = spawn_app().await;
-    let admin = app.admin().await;
     let token = app.setup_link.as_ref().unwrap().split("token=").nth(1).unwrap().to_owned();
     let anon = app.anonymous();
-    assert_eq!(anon.get(&format!("/api/v1/setup/{token}")).await.0, 404, "used up");
-    let (status, _) = anon
-        .post(
-            "/api/v1/setup",
-            json!({"token": token, "email": "eve@example.com", "name": "Eve", "password": "12345678"}),
-        )
-        .await;
-    assert!(status == 404 || status == 409, "a used link creates nobody: {status}");
+    assert_eq!(anon.get(&format!("/api/v1/setup/{token}")).await, (200, json!({"valid": true})));
+    let admin = app.admin().await;
+    let (status, err) = anon.get(&format!("/api/v1/setup/{token}")).await;
+    assert_eq!((status, &err["error"]["code"]), (409, &json!("conflict")), "used up, and an admin exists: {err}");
+    let eve = json!({"token": token, "email": "eve@example.com", "name": "Eve", "password": "12345678"});
+    assert_eq!(anon.post("/api/v1/setup", eve).await.0, 409);
+    let (_, operators) = admin.get("/api/v1/operators").await;
+    let emails: Vec<_> = operators["operators"].as_array().unwrap().iter().map(|o| o["email"].clone()).collect();
+    assert_eq!(emails, [json!("admin@example.com")], "a used link creates nobody");
 
     let (status, me) = admin.get("/api/v1/me").await;
     assert_eq!(status, 200);
@@ -32,6 +32,36 @@ async fn the_setup_link_works_once_and_wrong_passwords_are_slowed_then_refused()
     let res = anon.raw_post("/api/v1/login", &json!({"email": "admin@example.com", "password": "correct horse"})).await;
     assert_eq!(res.status(), 429, "locked out even with the right password");
     assert!(res.headers().get("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn an_unused_setup_link_is_refused_once_an_admin_was_added_another_way() {
+    let app = spawn_app().await;
+    let token = app.setup_link.as_ref().unwrap().split("token=").nth(1).unwrap().to_owned();
+    // As `parley operator add --role admin` does, while the printed link is still unused.
+    let (store, now) = (app.app().store.clone(), app.app().now());
+    parley::operators::add::add(
+        &store,
+        "cli@example.com",
+        "Cli",
+        parley::operators::Role::Admin,
+        "long password 1".into(),
+        now,
+    )
+    .await
+    .unwrap();
+    let anon = app.anonymous();
+    let (status, err) = anon.get(&format!("/api/v1/setup/{token}")).await;
+    assert_eq!(status, 409, "the link no longer sets anything up: {err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("log in"));
+    let (status, _) = anon
+        .post(
+            "/api/v1/setup",
+            json!({"token": token, "email": "eve@example.com", "name": "Eve", "password": "12345678"}),
+        )
+        .await;
+    assert_eq!(status, 409);
+    assert_eq!(anon.get("/api/v1/setup/not-a-token").await.0, 409, "an admin exists, whatever the token");
 }
 
 #[tokio::test]
@@ -84,6 +114,16 @@ async fn bearer_tokens_and_status_changes() {
     assert_eq!(res.status(), 200);
     let bad = reqwest::Client::new().get(format!("{}/api/v1/me", app.base)).bearer_auth("nope").send().await.unwrap();
     assert_eq!(bad.status(), 401);
+    // The scheme is case-insensitive (RFC 9110 §11.1), and may be followed by more than one space.
+    for header in [format!("bearer {token}"), format!("BEARER  {token}")] {
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/me", app.base))
+            .header("authorization", header.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{header}");
+    }
 
     let mut events = admin.events(0).await;
     let (status, me) = admin.put("/api/v1/me/status", json!({"status": "online"})).await;

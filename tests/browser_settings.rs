@@ -41,7 +41,7 @@ fn text_of(css: &str) -> String {
 
 /// A screenshot once the dialog's opening animation is over.
 async fn shot(b: &Browser, name: &str) {
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    b.wait_until("animations to end", "document.getAnimations().every(a => a.playState !== 'running')").await;
     b.screenshot(name).await;
 }
 

@@ -67,11 +67,20 @@ async fn transfer_leaves_a_note_and_tells_the_receiving_operator() {
     let note = history["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "note").cloned().unwrap();
     assert_eq!(note["text"], "Refunds are yours");
     assert_eq!(note["author"]["name"], "Ada Admin");
-    // The contact never sees it.
-    tokio::task::yield_now().await;
-    assert!(fake.received().is_empty());
+    // The contact never sees it: a reply written after the note is the first thing the
+    // platform receives (the outbox sends a chat's messages in order).
+    let (status, _) = olga.post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "On it"})).await;
+    assert_eq!(status, 201);
+    let received = fake.wait_received(1).await;
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0]["text"], "On it");
     let (status, _) = admin.post(&format!("/api/v1/chats/{chat}/transfer"), json!({"operator_id": 4242})).await;
     assert_eq!(status, 422);
+    // To the operator it is already assigned to: refused, and nothing recorded.
+    let (status, err) = admin.post(&format!("/api/v1/chats/{chat}/transfer"), json!({"operator_id": olga.id})).await;
+    assert_eq!(status, 409, "{err}");
+    let (_, history) = olga.get(&format!("/api/v1/chats/{chat}/messages")).await;
+    assert_eq!(history["messages"].as_array().unwrap().iter().filter(|m| m["kind"] == "note").count(), 1);
 }
 
 #[tokio::test]

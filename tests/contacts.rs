@@ -29,6 +29,64 @@ async fn quick_search_matches_prefixes_of_name_phone_email_and_username() {
 }
 
 #[tokio::test]
+async fn contacts_are_listed_newest_first_and_paged_without_a_query() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fake = FakeReceiver::start().await;
+    let channel = app.webhook_channel(&admin, &fake).await;
+    for name in ["ann", "ben", "cai", "dot", "eli"] {
+        channel.text(name, &format!("{name}-1"), "hi").await;
+    }
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["contacts"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, page) = admin.get("/api/v1/contacts?limit=2").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!((names(&page), &page["has_more"]), (vec!["eli".to_owned(), "dot".into()], &json!(true)));
+    let last = page["contacts"][1]["id"].as_i64().unwrap();
+    let (_, page) = admin.get(&format!("/api/v1/contacts?limit=2&before={last}")).await;
+    assert_eq!(names(&page), ["cai", "ben"]);
+    let last = page["contacts"][1]["id"].as_i64().unwrap();
+    let (_, page) = admin.get(&format!("/api/v1/contacts?limit=2&before={last}")).await;
+    assert_eq!((names(&page), &page["has_more"]), (vec!["ann".to_owned()], &json!(false)));
+    assert_eq!(admin.get("/api/v1/contacts?before=abc").await.0, 400);
+}
+
+#[tokio::test]
+async fn a_later_message_fills_empty_fields_and_alike_numbers_are_duplicates() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let fake = FakeReceiver::start().await;
+    let channel = app.webhook_channel(&admin, &fake).await;
+    let chat = channel.text("fay", "f-1", "hello").await["chat_id"].as_i64().unwrap();
+    let contact = admin.get(&format!("/api/v1/chats/{chat}")).await.1["contact"]["id"].as_i64().unwrap();
+    let mut events = admin.events(0).await;
+    channel
+        .inbound(json!({"user_id": "fay", "message_id": "f-2", "text": "my details",
+                        "phone": "+15550001", "email": "fay@example.com"}))
+        .await;
+    let e = events.wait_for("contact.updated", |e| e["data"]["contact"]["id"] == contact).await;
+    assert_eq!(e["data"]["contact"]["phone"], "+15550001");
+    let (_, card) = admin.get(&format!("/api/v1/contacts/{contact}")).await;
+    assert_eq!((&card["phone"], &card["email"]), (&json!("+15550001"), &json!("fay@example.com")));
+    // What an operator typed in is never overwritten by a later message.
+    admin.patch(&format!("/api/v1/contacts/{contact}"), json!({"email": "fay@work.example"})).await;
+    channel.inbound(json!({"user_id": "fay", "message_id": "f-3", "text": "again", "email": "fay@example.com"})).await;
+    assert_eq!(admin.get(&format!("/api/v1/contacts/{contact}")).await.1["email"], "fay@work.example");
+
+    // The same number, not a valid E.164 one, written alike by another contact.
+    channel
+        .inbound(
+            json!({"user_id": "gus", "message_id": "g-1", "text": "hi", "first_name": "gus", "phone": "+1 555 0001"}),
+        )
+        .await;
+    let (_, dups) = admin.get(&format!("/api/v1/contacts/{contact}/duplicates")).await;
+    let dups = dups["contacts"].as_array().unwrap();
+    assert_eq!(dups.len(), 1, "{dups:?}");
+    assert_eq!((&dups[0]["name"], &dups[0]["reason"]), (&json!("gus"), &json!("phone")));
+}
+
+#[tokio::test]
 async fn edits_duplicates_merge_and_undo() {
     let app = spawn_app().await;
     let admin = app.admin().await;

@@ -48,7 +48,7 @@ async fn status_log(app: &TestApp, operator: i64) -> Vec<(String, i64)> {
                 "SELECT status, at FROM operator_status_log WHERE operator_id = $1 ORDER BY at, id",
                 parley::params![operator],
             )?;
-            Ok(rows.iter().map(|r| (r.str(0), r.i64(1))).collect())
+            rows.iter().map(|r| Ok((r.get("status")?, r.get("at")?))).collect()
         })
         .await
         .unwrap()
@@ -387,7 +387,7 @@ async fn jobs(app: &TestApp) -> Vec<(String, String)> {
         .store
         .read(|db| -> parley::error::Result<Vec<(String, String)>> {
             let rows = db.query("SELECT kind, key FROM jobs", &[])?;
-            Ok(rows.iter().map(|r| (r.str(0), r.str(1))).collect())
+            rows.iter().map(|r| Ok((r.get("kind")?, r.get("key")?))).collect()
         })
         .await
         .unwrap()
@@ -474,17 +474,19 @@ async fn concurrent_openings_on_two_nodes_give_each_chat_exactly_one_assignee() 
         .app()
         .store
         .read(|db| -> parley::error::Result<(Pairs, Pairs, i64)> {
-            let per_chat = db.query(
-                "SELECT chat_id, COUNT(*) FROM assignments GROUP BY chat_id ORDER BY chat_id",
-                &[],
-            )?;
+            let per_chat = db
+                .query("SELECT chat_id AS id, COUNT(*) AS n FROM assignments GROUP BY chat_id ORDER BY chat_id", &[])?;
             let per_operator = db.query(
-                "SELECT assignee_id, COUNT(*) FROM chats WHERE status = 'open' GROUP BY assignee_id ORDER BY assignee_id",
+                "SELECT assignee_id AS id, COUNT(*) AS n FROM chats WHERE status = 'open' GROUP BY assignee_id \
+                 ORDER BY assignee_id",
                 &[],
             )?;
-            let open = db.query_one("SELECT COUNT(*) FROM chats WHERE status = 'open'", &[])?.i64(0);
-            let pairs = |rows: Vec<parley::store::Row>| rows.iter().map(|r| (r.i64(0), r.i64(1))).collect();
-            Ok((pairs(per_chat), pairs(per_operator), open))
+            let open = db.query_one("SELECT COUNT(*) AS n FROM chats WHERE status = 'open'", &[])?.get("n")?;
+            // An unassigned open chat (id NULL) is an error here: every chat must be handed out.
+            let pairs = |rows: Vec<parley::store::Row>| -> parley::error::Result<Pairs> {
+                rows.iter().map(|r| Ok((r.get("id")?, r.get("n")?))).collect()
+            };
+            Ok((pairs(per_chat)?, pairs(per_operator)?, open))
         })
         .await
         .unwrap();

@@ -19,6 +19,7 @@ mod openapi;
 mod outbox;
 mod reports;
 mod robustness;
+mod rows;
 mod telegram;
 mod typed_states;
 mod whatsapp;

@@ -47,8 +47,53 @@ async fn malformed_unknown_and_oversized_input_get_clear_errors() {
 
     let (_, history) = admin.get(&path).await;
     assert_eq!(history["messages"].as_array().unwrap().len(), 1, "nothing was stored");
-    tokio::task::yield_now().await;
-    assert!(fake.received().is_empty());
+    // Nothing was sent either: a valid reply after the refused ones is the first thing the
+    // platform receives (the outbox sends a chat's messages in order).
+    assert_eq!(admin.post(&path, json!({"text": "a valid one"})).await.0, 201);
+    let received = fake.wait_received(1).await;
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(received[0]["text"], "a valid one");
+}
+
+#[tokio::test]
+async fn every_refusal_outside_the_api_routes_has_the_same_json_shape() {
+    let app = spawn_app_with(|c| c.limits.body_bytes = 64 * 1024).await;
+    let admin = app.admin().await;
+    let fake = FakeReceiver::start().await;
+    let channel = app.webhook_channel(&admin, &fake).await;
+    let http = reqwest::Client::new();
+    let is_api_error = |res: reqwest::Response, status: u16, code: &'static str| async move {
+        assert_eq!(res.status(), status);
+        let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("application/json"), "{kind}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    };
+
+    // A widget channel takes no webhooks.
+    let (_, channels) = admin.get("/api/v1/channels").await;
+    let widget = channels["channels"].as_array().unwrap().iter().find(|c| c["kind"] == "widget").unwrap()["id"].clone();
+    let res = http.post(format!("{}/hooks/{widget}", app.base)).body("{}").send().await.unwrap();
+    is_api_error(res, 404, "not_found").await;
+    // A webhook body over the limit.
+    let big = vec![b' '; 65 * 1024];
+    let res = http.post(format!("{}/hooks/{}", app.base, channel.id)).body(big).send().await.unwrap();
+    is_api_error(res, 413, "too_large").await;
+    // The event socket asked for without an upgrade.
+    let res = http.get(format!("{}/api/v1/events", app.base)).header("cookie", admin.cookie.clone().unwrap()).send();
+    is_api_error(res.await.unwrap(), 400, "bad_request").await;
+    // A method a route does not take, in the API and outside it.
+    let res = http.delete(format!("{}/api/v1/chats", app.base)).send().await.unwrap();
+    assert!(res.headers().contains_key("allow"), "405 says what is allowed");
+    is_api_error(res, 405, "method_not_allowed").await;
+    is_api_error(http.put(format!("{}/healthz", app.base)).send().await.unwrap(), 405, "method_not_allowed").await;
+
+    // A webhook's JSON answer is sent as JSON.
+    let res = channel.raw_inbound(json!({"user_id": "u", "message_id": "m1", "text": "hi"})).await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("application/json"));
+    assert!(res.json::<serde_json::Value>().await.unwrap()["chat_id"].is_i64());
 }
 
 #[tokio::test]

@@ -10,9 +10,9 @@ fn chat(db: &mut Db, status: &str) -> Result<i64, StoreError> {
     let chat = db.query_one(
         "INSERT INTO chats (contact_id, status, last_message_at, created_at, updated_at) \
          VALUES ($1, $2, 0, 0, 0) RETURNING id",
-        params![contact.i64(0), status],
+        params![contact.get::<i64>("id")?, status],
     )?;
-    Ok(chat.i64(0))
+    chat.get("id")
 }
 
 fn message(
@@ -118,6 +118,7 @@ async fn a_state_outside_its_set_is_refused() {
         "operator status"
     );
     // Nothing of the refused jobs was kept.
-    let chats = store.read(|db| db.query_one("SELECT COUNT(*) FROM chats", &[])).await.unwrap().i64(0);
+    let chats: i64 =
+        store.read(|db| db.query_one("SELECT COUNT(*) AS n FROM chats", &[])).await.unwrap().get("n").unwrap();
     assert_eq!(chats, 0);
 }

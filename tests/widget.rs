@@ -1,6 +1,6 @@
 //! The website widget over its real WebSocket, as a visitor's browser speaks it.
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -131,8 +131,21 @@ async fn forged_tokens_foreign_origins_and_bad_frames_are_refused_and_change_not
     assert_eq!(alice.wait("error").await["code"], "bad_frame");
     alice.send(json!({"type": "message", "text": "", "client_id": "e"})).await;
     assert_eq!(alice.wait("error").await["code"], "bad_frame");
+    // A frame over the widget's 32 KiB: the server ends the connection, and says why.
     let huge = "y".repeat(64 * 1024);
-    let _ = alice.ws.send(Message::Text(huge.into())).await;
+    alice.ws.send(Message::Text(huge.into())).await.unwrap();
+    let closed = tokio::time::timeout(crate::support::PATIENCE, async {
+        loop {
+            match alice.ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await
+    .expect("the server closes a connection that sent an oversized frame");
+    assert!(matches!(closed, Some(1009) | None), "closed with {closed:?}");
 
     let (_, chats) = admin.get("/api/v1/chats").await;
     assert_eq!(chats["chats"].as_array().unwrap().len(), 1);

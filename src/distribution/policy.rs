@@ -20,12 +20,14 @@ pub struct Candidate {
 pub fn candidates(db: &mut Db) -> Result<Vec<Candidate>> {
     let rows = db.query(
         "SELECT o.id, \
-         (SELECT COUNT(*) FROM chats c WHERE c.assignee_id = o.id AND c.status = 'open'), \
-         COALESCE((SELECT MAX(a.id) FROM assignments a WHERE a.operator_id = o.id), 0) \
+         (SELECT COUNT(*) FROM chats c WHERE c.assignee_id = o.id AND c.status = 'open') AS open, \
+         COALESCE((SELECT MAX(a.id) FROM assignments a WHERE a.operator_id = o.id), 0) AS last_given \
          FROM operators o WHERE o.status = 'online' ORDER BY o.id",
         &[],
     )?;
-    Ok(rows.iter().map(|r| Candidate { id: r.i64(0), open: r.i64(1), last_given: r.i64(2) }).collect())
+    rows.iter()
+        .map(|r| Ok(Candidate { id: r.get("id")?, open: r.get("open")?, last_given: r.get("last_given")? }))
+        .collect()
 }
 
 /// Whether the operator may be given one more chat.

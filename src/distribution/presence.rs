@@ -156,19 +156,24 @@ fn overdue(db: &mut Db, connected: &HashSet<i64>, grace_ms: i64, now: i64) -> Re
     if grace_ms <= 0 {
         return Ok(Vec::new());
     }
+    // Never seen in a console, or never changed status: that moment counts as 0 (long ago).
     let rows = db.query(
-        "SELECT o.id, COALESCE(p.last_seen_at, 0), \
-         COALESCE((SELECT MAX(l.at) FROM operator_status_log l WHERE l.operator_id = o.id), 0) \
+        "SELECT o.id, COALESCE(p.last_seen_at, 0) AS last_seen_at, \
+         COALESCE((SELECT MAX(l.at) FROM operator_status_log l WHERE l.operator_id = o.id), 0) AS status_at \
          FROM operators o LEFT JOIN operator_presence p ON p.operator_id = o.id \
          WHERE o.status IN ('online', 'away') ORDER BY o.id",
         &[],
     )?;
-    Ok(rows
-        .iter()
-        .filter(|r| !connected.contains(&r.i64(0)))
-        .map(|r| (r.i64(0), r.i64(1).max(r.i64(2)) + grace_ms))
-        .filter(|(_, deadline)| *deadline <= now)
-        .collect())
+    let mut out = Vec::new();
+    for r in &rows {
+        let id: i64 = r.get("id")?;
+        let (seen, status_at): (i64, i64) = (r.get("last_seen_at")?, r.get("status_at")?);
+        let deadline = seen.max(status_at) + grace_ms;
+        if !connected.contains(&id) && deadline <= now {
+            out.push((id, deadline));
+        }
+    }
+    Ok(out)
 }
 
 /// Whether anyone is due to go Offline (a read, before taking a write).

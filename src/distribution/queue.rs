@@ -13,14 +13,14 @@ use crate::inbox::assignments::Reason;
 use crate::inbox::views::{self, CHAT_SELECT};
 use crate::model::{Chat, Time};
 use crate::params;
-use crate::store::{Db, Value};
+use crate::store::{Db, Value, column};
 
 /// Most chats handed out in one write job; the worker runs another if more wait.
 pub const DRAIN_BATCH: i64 = 100;
 
 /// Open, unassigned chats a human answers, with when their conversation opened and
 /// whether their channel distributes; oldest first.
-const WAITING: &str = "SELECT c.id, v.opened_at, COALESCE(dc.distribution, 1) FROM chats c \
+const WAITING: &str = "SELECT c.id, v.opened_at, COALESCE(dc.distribution, 1) AS distribution FROM chats c \
     JOIN conversations v ON v.id = c.conversation_id \
     LEFT JOIN channels dc ON dc.id = COALESCE(v.channel_id, c.active_channel_id) \
     WHERE c.assignee_id IS NULL AND c.status = 'open' AND c.handler = 'human'";
@@ -31,7 +31,7 @@ pub fn head(db: &mut Db, limit: i64) -> Result<Vec<i64>> {
         &format!("{WAITING} AND COALESCE(dc.distribution, 1) = 1 ORDER BY v.opened_at, c.id LIMIT $1"),
         params![limit],
     )?;
-    Ok(rows.iter().map(|r| r.i64(0)).collect())
+    Ok(column(&rows, "id")?)
 }
 
 /// Whether a chat waits and an Online operator has room for it (a read, before taking
@@ -86,20 +86,20 @@ pub fn list(db: &mut Db, limit: i64) -> Result<Queue> {
     let rows = db.query(&format!("{WAITING} ORDER BY v.opened_at, c.id LIMIT $1"), params![limit.clamp(1, 500)])?;
     let total = db
         .query_one(
-            "SELECT COUNT(*) FROM chats c WHERE c.assignee_id IS NULL AND c.status = 'open' AND c.handler = 'human'",
+            "SELECT COUNT(*) AS n FROM chats c WHERE c.assignee_id IS NULL AND c.status = 'open' AND c.handler = 'human'",
             &[],
         )?
-        .i64(0);
-    let online = db.query_one("SELECT COUNT(*) FROM operators WHERE status = 'online'", &[])?.i64(0);
+        .get("n")?;
+    let online = db.query_one("SELECT COUNT(*) AS n FROM operators WHERE status = 'online'", &[])?.get("n")?;
     let mut chats = Vec::new();
     if !rows.is_empty() {
-        let ids: Vec<Value> = rows.iter().map(|r| Value::Int(r.i64(0))).collect();
+        let ids: Vec<Value> = column::<i64>(&rows, "id")?.into_iter().map(Value::Int).collect();
         let sql = format!("{CHAT_SELECT} WHERE c.id IN ({})", views::placeholders(1, ids.len()));
         let found = db.query(&sql, &ids)?;
         let mut by_id: HashMap<i64, Chat> = views::chats_from(db, &found)?.into_iter().map(|c| (c.id, c)).collect();
         for r in &rows {
-            if let Some(chat) = by_id.remove(&r.i64(0)) {
-                chats.push(Waiting { chat, waiting_since: Time(r.i64(1)), distribution: r.bool(2) });
+            if let Some(chat) = by_id.remove(&r.get::<i64>("id")?) {
+                chats.push(Waiting { chat, waiting_since: r.get("opened_at")?, distribution: r.get("distribution")? });
             }
         }
     }

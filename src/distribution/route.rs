@@ -93,7 +93,7 @@ pub fn went_offline(db: &mut Db, settings: &Settings, operator: i64, at: i64, no
     let note = format!("{} went Offline; the chat went back to the queue.", operator_name(db, operator)?);
     let mut out = Vec::new();
     for r in rows {
-        out.extend(assign(db, r.i64(0), Some(operator), None, Reason::Offline, Some(&note), now)?);
+        out.extend(assign(db, r.get("id")?, Some(operator), None, Reason::Offline, Some(&note), now)?);
     }
     Ok(out)
 }

@@ -32,8 +32,10 @@ impl Auth {
 
 /// The session or bearer token in a request, if any.
 pub fn token(headers: &HeaderMap) -> Option<String> {
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` works as `Bearer` does.
     if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ")
+        && let Some((scheme, t)) = v.trim().split_once(' ')
+        && scheme.eq_ignore_ascii_case("bearer")
     {
         return Some(t.trim().to_owned());
     }
@@ -222,7 +224,7 @@ pub async fn create_operator(
     Ok((StatusCode::CREATED, axum::Json(op)))
 }
 
-/// `{"valid": true}`: the only answer besides 404.
+/// `{"valid": true}`: the only answer besides 404 and 409.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SetupValid {
     pub valid: bool,
@@ -233,13 +235,11 @@ pub struct SetupValid {
     responses(
         (status = 200, description = "The link is valid", body = SetupValid),
         (status = 404, description = "Unknown, used or expired", body = ErrorBody),
+        (status = 409, description = "An admin exists already: log in instead", body = ErrorBody),
     ))]
 pub async fn setup_check(State(app): State<App>, AppPath(token): AppPath<String>) -> ApiResult<axum::Json<SetupValid>> {
     let now = app.now();
-    let valid = app.store.read(move |db| operators::setup::is_valid(db, &token, now)).await?;
-    if !valid {
-        return Err(ApiError::not_found("this set-up link is unknown, used or expired"));
-    }
+    app.store.read(move |db| operators::setup::check(db, &token, now)).await?;
     Ok(axum::Json(SetupValid { valid: true }))
 }
 

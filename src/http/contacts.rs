@@ -15,15 +15,20 @@ use crate::model::Contact;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Search {
-    /// Words to look for (required for message search).
+    /// Words to look for (required for message search). Contacts without it: every
+    /// contact, newest first, paged with `before`.
     #[serde(default)]
     q: String,
     limit: Option<i64>,
+    /// Contacts only, without `q`: those with ids below this one (the last of a page).
+    before: Option<i64>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ContactList {
     pub contacts: Vec<Contact>,
+    /// Without `q`: whether a page after this one exists (ask with `before` = the last id).
+    pub has_more: bool,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -35,7 +40,7 @@ pub struct DuplicateList {
     params(Search),
     security(("session" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "Contacts matching `q` (limit 1 to 100, default 20)", body = ContactList),
+        (status = 200, description = "Contacts matching `q`, or without it every contact newest first (limit 1 to 100, default 20)", body = ContactList),
         (status = 400, description = "Malformed query", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
     ))]
@@ -45,8 +50,12 @@ pub async fn list(
     AppQuery(s): AppQuery<Search>,
 ) -> ApiResult<axum::Json<ContactList>> {
     let limit = s.limit.unwrap_or(20).clamp(1, 100);
-    let contacts = app.store.read(move |db| contacts::search(db, &s.q, limit)).await?;
-    Ok(axum::Json(ContactList { contacts }))
+    let (contacts, has_more) = if s.q.trim().is_empty() {
+        app.store.read(move |db| contacts::list(db, s.before, limit)).await?
+    } else {
+        (app.store.read(move |db| contacts::search(db, &s.q, limit)).await?, false)
+    };
+    Ok(axum::Json(ContactList { contacts, has_more }))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",

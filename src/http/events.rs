@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::auth::{Auth, operator_for, token};
-use super::error::{ApiResult, AppQuery, ErrorBody};
+use super::error::{ApiResult, AppQuery, AppWebSocket, ErrorBody};
 use crate::app::App;
 use crate::inbox::{Viewer, access};
 use crate::store::{EventRow, events};
@@ -104,7 +104,7 @@ pub async fn subscribe(
     State(app): State<App>,
     headers: HeaderMap,
     AppQuery(p): AppQuery<Params>,
-    ws: WebSocketUpgrade,
+    AppWebSocket(ws): AppWebSocket,
 ) -> ApiResult<Response> {
     let auth = Auth(operator_for(&app, token(&headers)).await?);
     let viewer = auth.viewer(&app);

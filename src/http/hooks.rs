@@ -5,12 +5,12 @@
 use std::collections::HashMap;
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::WebhookRequest;
 
-use super::error::{ApiError, ApiResult, AppPath, ErrorBody};
+use super::error::{ApiError, ApiResult, AppBytes, AppPath, AppQuery, ErrorBody};
 use crate::app::App;
 
 // The body and the answer are the platform's own (Telegram's update, a webhook
@@ -27,9 +27,9 @@ use crate::app::App;
 pub async fn receive(
     State(app): State<App>,
     AppPath(id): AppPath<i64>,
-    Query(query): Query<HashMap<String, String>>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    AppBytes(body): AppBytes,
 ) -> ApiResult<Response> {
     hand_over(app, id, Method::POST, query, headers, body).await
 }
@@ -46,7 +46,7 @@ pub async fn receive(
 pub async fn verify(
     State(app): State<App>,
     AppPath(id): AppPath<i64>,
-    Query(query): Query<HashMap<String, String>>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     hand_over(app, id, Method::GET, query, headers, Bytes::new()).await
@@ -76,5 +76,24 @@ async fn hand_over(
     let request = WebhookRequest { headers, body: body.to_vec(), method: method.as_str().to_owned(), query };
     let answer = connector.handle_webhook(&stored.channel, request, crate::hub::handle(&app)).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Ok((status, answer.body).into_response())
+    Ok(platform_answer(status, answer.body))
+}
+
+/// What the connector answered, in the API's shape: a JSON body goes as JSON, an error
+/// whose body is not already `{"error": …}` gets that shape, and plain text stays text
+/// for the platforms that expect it ("ok").
+fn platform_answer(status: StatusCode, body: String) -> Response {
+    let json = serde_json::from_str::<serde_json::Value>(&body).ok();
+    let has_error_shape = json.as_ref().is_some_and(|v| v["error"]["code"].is_string());
+    match json {
+        _ if status.is_client_error() || status.is_server_error() => {
+            if has_error_shape {
+                (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            } else {
+                ApiError::from_status(status, body).into_response()
+            }
+        }
+        Some(_) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        None => (status, body).into_response(),
+    }
 }

@@ -64,7 +64,10 @@ pub fn router(app: App) -> Router {
         .route("/reports/operator-status", get(reports::operator_status))
         .route("/events", get(events::subscribe))
         .route("/openapi.json", get(assets::openapi))
-        .fallback(|| async { ApiError::not_found("no such API route") });
+        .fallback(|| async { ApiError::not_found("no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::from_status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method")
+        });
 
     let body_limit = app.config.limits.body_bytes;
     Router::new()
@@ -81,6 +84,9 @@ pub fn router(app: App) -> Router {
         .route("/setup", get(assets::console_setup))
         .route("/console/{*path}", get(assets::console_file))
         .fallback(|| async { ApiError::not_found("no such page") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::from_status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method")
+        })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())

@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
-use super::error::{ApiError, ApiResult, AppQuery, ErrorBody};
+use super::error::{ApiError, ApiResult, AppQuery, AppWebSocket, ErrorBody};
 use crate::app::App;
 use crate::channels::StoredChannel;
 use crate::widget::{self, VisitorState, access};
@@ -122,7 +122,7 @@ pub async fn connect(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     AppQuery(q): AppQuery<Connect>,
-    ws: WebSocketUpgrade,
+    AppWebSocket(ws): AppWebSocket,
 ) -> ApiResult<Response> {
     let channel = widget_channel(&app, q.channel.clone()).await?;
     if !access::origin_allowed(&channel, origin(&headers)) {

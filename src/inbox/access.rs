@@ -24,7 +24,10 @@ pub fn assignee_in_event(e: &EventRow) -> Option<Option<i64>> {
     event.chat().map(|chat| chat.assignee_id())
 }
 
-/// The chat's assignee as stored now.
+/// The chat's assignee as stored now; `None` for an unassigned chat and for no such chat.
 pub fn assignee(db: &mut Db, chat_id: i64) -> Result<Option<i64>> {
-    Ok(db.query_opt("SELECT assignee_id FROM chats WHERE id = $1", params![chat_id])?.and_then(|r| r.opt_i64(0)))
+    match db.query_opt("SELECT assignee_id FROM chats WHERE id = $1", params![chat_id])? {
+        Some(r) => Ok(r.get("assignee_id")?),
+        None => Ok(None),
+    }
 }

@@ -26,7 +26,7 @@ pub fn record(
              CAST($6 AS BIGINT) FROM chats WHERE id = $1 RETURNING id",
             params![chat_id, to, from, by, reason, now],
         )?
-        .i64(0);
+        .get("id")?;
     match to {
         Some(operator) if reason.awaits_answer() => watch(db, chat_id, operator, now)?,
         _ => unwatch(db, chat_id)?,
@@ -52,9 +52,12 @@ fn watch_key(chat_id: i64) -> String {
 /// earlier watch). The job runs at once and puts itself off until the timeout
 /// configured then.
 fn watch(db: &mut Db, chat_id: i64, operator_id: i64, now: i64) -> Result<()> {
-    let after_message_id = db
-        .query_opt("SELECT COALESCE(last_message_id, 0) FROM chats WHERE id = $1", params![chat_id])?
-        .map_or(0, |r| r.i64(0));
+    // A chat with no message yet (or none at all) waits for any message: after id 0.
+    let after_message_id: i64 =
+        match db.query_opt("SELECT last_message_id FROM chats WHERE id = $1", params![chat_id])? {
+            Some(r) => r.get::<Option<i64>>("last_message_id")?.unwrap_or(0),
+            None => 0,
+        };
     let w = Watch { chat_id, operator_id, after_message_id, assigned_at: now };
     crate::jobs::schedule(db, crate::jobs::Kind::AnswerTimeout, &watch_key(chat_id), &w, now, now)
 }

@@ -115,15 +115,15 @@ fn counts(db: &mut Db, viewer: &Viewer) -> Result<Counts> {
     };
     let r = db.query_one(
         &format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND assignee_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+            "SELECT CAST(COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0) AS BIGINT) AS open, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND unread_count > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS unread, \
+             CAST(COALESCE(SUM(CASE WHEN status = 'open' AND assignee_id = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS mine \
              FROM chats{own}"
         ),
         params![viewer.operator_id],
     )?;
-    Ok(Counts { open: r.i64(0), closed: r.i64(1), unread: r.i64(2), mine: r.i64(3) })
+    Ok(Counts { open: r.get("open")?, closed: r.get("closed")?, unread: r.get("unread")?, mine: r.get("mine")? })
 }
 
 /// The chat as the viewer may see it.
@@ -160,13 +160,13 @@ pub fn reopen(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Ch
     if chat.status == ChatStatus::Open {
         return Ok(chat);
     }
-    let conversation_id = db
+    let conversation_id: i64 = db
         .query_one(
             "INSERT INTO conversations (chat_id, channel_id, opened_at) \
              SELECT id, active_channel_id, $1 FROM chats WHERE id = $2 RETURNING id",
             params![now, chat_id],
         )?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "UPDATE chats SET status = $1, conversation_id = $2 WHERE id = $3",
         params![ChatStatus::Open, conversation_id, chat_id],
@@ -188,6 +188,10 @@ pub fn transfer(db: &mut Db, viewer: &Viewer, chat_id: i64, to: i64, comment: &s
     let before = get(db, viewer, chat_id)?;
     db.query_opt("SELECT id FROM operators WHERE id = $1", params![to])?
         .ok_or_else(|| Error::Invalid(format!("operator {to} does not exist")))?;
+    if before.assignee_id() == Some(to) {
+        // Not a transfer: it would count as one in the reports and say "from 2 to 2".
+        return Err(Error::Conflict(format!("the chat is already assigned to operator {to}")));
+    }
     db.exec("UPDATE chats SET assignee_id = $1, assigned_at = $2 WHERE id = $3", params![to, now, chat_id])?;
     let (from, by, transfer) = (before.assignee_id(), Some(viewer.operator_id), Reason::Transfer);
     assignments::record(db, chat_id, Some(to), from, by, transfer, now)?;

@@ -10,16 +10,21 @@ use crate::params;
 use crate::store::Db;
 use crate::store::events::{self, Event};
 
-/// A phone number in E.164 form (`+79991234567`), if it is one. Platforms send
-/// international numbers, with or without the `+`.
-pub fn phone_e164(raw: &str) -> Option<String> {
+/// The key two phone numbers are compared by: E.164 (`+79991234567`) when the number is
+/// a valid international one, with or without its `+`; otherwise its digits after a `+`,
+/// so numbers written alike still match (`+15550001`, a test line or a short code).
+/// `None` below five digits.
+pub fn phone_key(raw: &str) -> Option<String> {
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     let digits = digits.strip_prefix("00").unwrap_or(&digits);
-    if digits.len() < 7 {
+    if digits.len() < 5 {
         return None;
     }
-    let number = phonenumber::parse(None, format!("+{digits}")).ok()?;
-    phonenumber::is_valid(&number).then(|| number.format().mode(phonenumber::Mode::E164).to_string())
+    let number = phonenumber::parse(None, format!("+{digits}")).ok();
+    match number.filter(phonenumber::is_valid) {
+        Some(n) => Some(n.format().mode(phonenumber::Mode::E164).to_string()),
+        None => Some(format!("+{digits}")),
+    }
 }
 
 /// An email address case-folded for comparison, if it looks like one.
@@ -35,19 +40,22 @@ pub fn index_terms(db: &mut Db, contact_id: i64) -> Result<()> {
         params![contact_id],
     )?;
     let mut terms: Vec<String> = Vec::new();
-    let (first, last) = (r.opt_str(0).unwrap_or_default(), r.opt_str(1).unwrap_or_default());
+    // An unknown name part (NULL) adds no term: it reads as empty and empty terms are dropped below.
+    let first = r.get::<Option<String>>("first_name")?.unwrap_or_default();
+    let last = r.get::<Option<String>>("last_name")?.unwrap_or_default();
     let full = format!("{first} {last}");
     for t in full.split_whitespace().chain([full.trim(), last.trim()]) {
         terms.push(t.to_lowercase());
     }
-    if let Some(u) = r.opt_str(2) {
+    if let Some(u) = r.get::<Option<String>>("username")? {
         terms.push(u.trim_start_matches('@').to_lowercase());
     }
-    for phone in [r.opt_str(3), r.opt_str(4)].into_iter().flatten() {
+    let phones: [Option<String>; 2] = [r.get("phone")?, r.get("phone_e164")?];
+    for phone in phones.into_iter().flatten() {
         let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
         terms.push(digits);
     }
-    if let Some(e) = r.opt_str(5) {
+    if let Some(e) = r.get::<Option<String>>("email_lc")? {
         terms.push(e);
     }
     terms.retain(|t| !t.is_empty());
@@ -89,6 +97,19 @@ pub fn search(db: &mut Db, q: &str, limit: i64) -> Result<Vec<Contact>> {
     views::contacts_from(db, &rows)
 }
 
+/// Every contact (merged ones left out), newest first: `limit` of them with ids below
+/// `before`, and whether there are more.
+pub fn list(db: &mut Db, before: Option<i64>, limit: i64) -> Result<(Vec<Contact>, bool)> {
+    let rows = db.query(
+        &format!("{CONTACT_SELECT} WHERE ct.id < $1 AND ct.merged_into IS NULL ORDER BY ct.id DESC LIMIT $2"),
+        params![before.unwrap_or(i64::MAX), limit + 1],
+    )?;
+    let has_more = rows.len() as i64 > limit;
+    let mut contacts = views::contacts_from(db, &rows)?;
+    contacts.truncate(limit as usize);
+    Ok((contacts, has_more))
+}
+
 /// A contact that may be the same person, and why.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Duplicate {
@@ -118,7 +139,7 @@ pub fn duplicates(db: &mut Db, contact_id: i64) -> Result<Vec<Duplicate>> {
     Ok(views::contacts_from(db, &rows)?
         .into_iter()
         .map(|contact| {
-            let same_phone = phone.is_some() && contact.phone.as_deref().and_then(phone_e164) == phone;
+            let same_phone = phone.is_some() && contact.phone.as_deref().and_then(phone_key) == phone;
             Duplicate { contact, reason: if same_phone { "phone" } else { "email" } }
         })
         .collect())
@@ -157,7 +178,7 @@ pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Con
     set(db, "last_name", clean(patch.last_name))?;
     set(db, "username", clean(patch.username))?;
     if let Some(phone) = clean(patch.phone) {
-        let e164 = phone_e164(&phone);
+        let e164 = phone_key(&phone);
         set(db, "phone", Some(phone))?;
         db.exec("UPDATE contacts SET phone_e164 = $1 WHERE id = $2", params![e164, id])?;
     }

@@ -129,7 +129,7 @@ mod tests {
                         "INSERT INTO channels (kind, name, key, created_at) VALUES ('webhook', 'Hooks', 'k', 0) RETURNING id",
                         &[],
                     )?
-                    .i64(0);
+                    .get("id")?;
                 ingest(db, &hooks, &inbound(channel, "m1", "hello"), 1)?;
                 let taken = ingest(db, &hooks, &inbound(channel, "m2", "mine"), 2)?;
                 assert!(!taken.created);
@@ -137,8 +137,8 @@ mod tests {
                 assert!(!again.created, "a redelivery is a no-op");
                 let count = |db: &mut Db, id: &str| -> Result<i64> {
                     Ok(db
-                        .query_one("SELECT COUNT(*) FROM messages WHERE platform_message_id = $1", crate::params![id])?
-                        .i64(0))
+                        .query_one("SELECT COUNT(*) AS n FROM messages WHERE platform_message_id = $1", crate::params![id])?
+                        .get("n")?)
                 };
                 Ok((count(db, "m1")?, count(db, "m2")?))
             })

@@ -21,33 +21,36 @@ pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
     else {
         return Ok(());
     };
-    let conversation = v.i64(0);
-    let (opened, first_reply, closed) = (v.i64(5), v.opt_i64(6), v.i64(7));
+    let conversation: i64 = v.get("id")?;
+    let (opened, closed): (i64, i64) = (v.get("opened_at")?, v.get("closed_at")?);
+    // NULL until an operator answers: the stats keep it NULL (never answered), not 0.
+    let first_reply: Option<i64> = v.get("first_reply_at")?;
+    let (assignee, closed_by): (Option<i64>, Option<i64>) = (v.get("assignee_id")?, v.get("closed_by")?);
     let (mut messages_in, mut messages_out, mut notes) = (0, 0, 0);
     // Involved: the assignee at close, whoever closed it, wrote in it, or held it.
     let mut involved = BTreeSet::new();
-    involved.extend(v.opt_i64(3));
-    involved.extend(v.opt_i64(4));
+    involved.extend(assignee);
+    involved.extend(closed_by);
     for r in db.query(
-        "SELECT kind, direction, operator_id, COUNT(*) FROM messages WHERE chat_id = $1 AND conversation_id = $2 \
+        "SELECT kind, direction, operator_id, COUNT(*) AS n FROM messages WHERE chat_id = $1 AND conversation_id = $2 \
          GROUP BY kind, direction, operator_id",
         params![chat_id, conversation],
     )? {
-        let n = r.i64(3);
+        let n: i64 = r.get("n")?;
         match (r.get::<MessageKind>("kind")?, r.get::<Direction>("direction")?) {
             (MessageKind::Note, _) => notes += n,
             (MessageKind::Message, Direction::In) => messages_in += n,
             (MessageKind::Message, Direction::Out) => messages_out += n,
         }
-        involved.extend(r.opt_i64(2));
+        involved.extend(r.get::<Option<i64>>("operator_id")?);
     }
     let mut transfers = 0;
     for r in db.query(
         "SELECT operator_id, from_operator_id, reason FROM assignments WHERE conversation_id = $1",
         params![conversation],
     )? {
-        involved.extend(r.opt_i64(0));
-        involved.extend(r.opt_i64(1));
+        involved.extend(r.get::<Option<i64>>("operator_id")?);
+        involved.extend(r.get::<Option<i64>>("from_operator_id")?);
         transfers += i64::from(r.get::<Reason>("reason")? == Reason::Transfer);
     }
     let operators = serde_json::to_string(&involved).unwrap_or_else(|_| "[]".into());
@@ -59,10 +62,10 @@ pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
         params![
             conversation,
             chat_id,
-            v.i64(1),
-            v.opt_i64(2),
-            v.opt_i64(3),
-            v.opt_i64(4),
+            v.get::<i64>("contact_id")?,
+            v.get::<Option<i64>>("channel_id")?,
+            assignee,
+            closed_by,
             opened,
             first_reply,
             closed,
@@ -72,7 +75,7 @@ pub fn record_closed(db: &mut Db, chat_id: i64) -> Result<()> {
             messages_out,
             notes,
             transfers,
-            v.i64(8),
+            v.get::<i64>("reopened")?,
             operators
         ],
     )?;

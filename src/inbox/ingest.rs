@@ -7,7 +7,7 @@ use serde_json::json;
 
 use std::borrow::Cow;
 
-use super::contacts::{email_key, index_terms, phone_e164};
+use super::contacts::{email_key, index_terms, phone_key};
 use super::views;
 use crate::error::{Error, Result};
 use crate::model::{AuthorKind, ChatStatus, Direction, MessageKind};
@@ -120,14 +120,16 @@ pub fn identity_for(
         if p.username.is_some() && p.username != r.get::<Option<String>>("username")? {
             db.exec("UPDATE identities SET username = $1 WHERE id = $2", params![p.username.as_deref(), identity_id])?;
         }
-        if *p != Profile::default() || payload.is_some() {
-            fill_contact(db, contact_id, p, payload, now)?;
+        if (*p != Profile::default() || payload.is_some()) && fill_contact(db, contact_id, p, payload, now)? {
+            // A console showing the contact's card learns of the phone or email it now has.
+            let contact = views::contact(db, contact_id)?;
+            events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
         }
         return Ok((identity_id, contact_id));
     }
     let contact_id = db
         .query_one("INSERT INTO contacts (created_at, updated_at) VALUES ($1, $1) RETURNING id", params![now])?
-        .i64(0);
+        .get("id")?;
     fill_contact(db, contact_id, p, payload, now)?;
     let identity_id = db
         .query_one(
@@ -135,14 +137,14 @@ pub fn identity_for(
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
             params![contact_id, channel_id, external_id, p.username.as_deref(), now],
         )?
-        .i64(0);
+        .get("id")?;
     Ok((identity_id, contact_id))
 }
 
 /// Fills the contact's empty fields from the platform's profile: what an operator
-/// typed in is never overwritten by the platform.
-pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&str>, now: i64) -> Result<()> {
-    let phone_key = p.phone.as_deref().and_then(phone_e164);
+/// typed in is never overwritten by the platform. Whether anything changed.
+pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&str>, now: i64) -> Result<bool> {
+    let phone_key = p.phone.as_deref().and_then(phone_key);
     let email = p.email.as_deref().and_then(email_key);
     let changed = db.exec(
         "UPDATE contacts SET first_name = COALESCE(first_name, $2), last_name = COALESCE(last_name, $3), \
@@ -168,7 +170,7 @@ pub fn fill_contact(db: &mut Db, contact_id: i64, p: &Profile, payload: Option<&
     if changed > 0 {
         index_terms(db, contact_id)?;
     }
-    Ok(())
+    Ok(changed > 0)
 }
 
 pub struct OpenedChat {
@@ -207,7 +209,7 @@ pub fn open_chat(db: &mut Db, contact_id: i64, channel_id: i64, now: i64) -> Res
             "INSERT INTO conversations (chat_id, channel_id, opened_at, reopened) VALUES ($1, $2, $3, $4) RETURNING id",
             params![chat_id, channel_id, now, reopened],
         )?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "UPDATE chats SET status = $1, conversation_id = $2, updated_at = $3 WHERE id = $4",
         params![ChatStatus::Open, conversation_id, now, chat_id],

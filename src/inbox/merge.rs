@@ -15,7 +15,7 @@ use crate::error::{Error, Result, not_found};
 use crate::model::{ChatStatus, Contact, Time};
 use crate::params;
 use crate::store::events::{self, Event, kinds};
-use crate::store::{Db, Row};
+use crate::store::{Db, column};
 
 const CONTACT_FIELDS: &str =
     "first_name, last_name, username, phone, phone_e164, email, email_lc, tags, attributes, start_payload";
@@ -62,10 +62,6 @@ fn chat_state(db: &mut Db, contact_id: i64) -> Result<Option<ChatState>> {
     }))
 }
 
-fn ids(rows: Vec<Row>) -> Vec<i64> {
-    rows.iter().map(|r| r.i64(0)).collect()
-}
-
 /// What a merge answers: the contact that remains.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Merged {
@@ -90,8 +86,8 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
     let source_chat = chat_state(db, source)?;
     let target_chat = chat_state(db, target)?;
     let mut moved = Moved {
-        target_fields: (0..10).map(|i| fields.opt_str(i)).collect(),
-        identities: ids(db.query("SELECT id FROM identities WHERE contact_id = $1", params![source])?),
+        target_fields: CONTACT_FIELDS.split(", ").map(|name| fields.get(name)).collect::<Result<_, _>>()?,
+        identities: column(&db.query("SELECT id FROM identities WHERE contact_id = $1", params![source])?, "id")?,
         chat_moved: source_chat.is_some() && target_chat.is_none(),
         messages: Vec::new(),
         conversations: Vec::new(),
@@ -110,15 +106,14 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
         params![target, source, now],
     )?;
     let tags_attrs = db.query_one("SELECT tags, attributes FROM contacts WHERE id = $1", params![source])?;
-    let (mut tags, src_tags): (Vec<String>, Vec<String>) =
-        (fields.json(7).unwrap_or_default(), tags_attrs.json(0).unwrap_or_default());
+    let (mut tags, src_tags): (Vec<String>, Vec<String>) = (fields.get_json("tags")?, tags_attrs.get_json("tags")?);
     for t in src_tags {
         if !tags.contains(&t) {
             tags.push(t);
         }
     }
-    let mut attrs: serde_json::Map<String, Json> = fields.json(8).unwrap_or_default();
-    let src_attrs: serde_json::Map<String, Json> = tags_attrs.json(1).unwrap_or_default();
+    let mut attrs: serde_json::Map<String, Json> = fields.get_json("attributes")?;
+    let src_attrs: serde_json::Map<String, Json> = tags_attrs.get_json("attributes")?;
     for (k, v) in src_attrs {
         attrs.entry(k).or_insert(v);
     }
@@ -134,8 +129,9 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
             Some(s.id)
         }
         (Some(s), Some(t)) => {
-            moved.messages = ids(db.query("SELECT id FROM messages WHERE chat_id = $1", params![s.id])?);
-            moved.conversations = ids(db.query("SELECT id FROM conversations WHERE chat_id = $1", params![s.id])?);
+            moved.messages = column(&db.query("SELECT id FROM messages WHERE chat_id = $1", params![s.id])?, "id")?;
+            moved.conversations =
+                column(&db.query("SELECT id FROM conversations WHERE chat_id = $1", params![s.id])?, "id")?;
             db.exec("UPDATE messages SET chat_id = $1 WHERE chat_id = $2", params![t.id, s.id])?;
             db.exec("UPDATE conversations SET chat_id = $1 WHERE chat_id = $2", params![t.id, s.id])?;
             // The merged chat is open if either was; it keeps the target's open conversation.
@@ -169,7 +165,7 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
             "INSERT INTO merges (target_id, source_id, operator_id, moved, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             params![target, source, operator_id, json!(moved).to_string(), now],
         )?
-        .i64(0);
+        .get("id")?;
     let merged = kinds::ContactMerged {
         merge_id,
         source_chat_id: moved.source_chat.as_ref().map(|c| c.id),
@@ -202,17 +198,20 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
     let m = db
         .query_opt("SELECT target_id, source_id, moved, undone_at FROM merges WHERE id = $1", params![merge_id])?
         .ok_or_else(|| not_found("merge", merge_id))?;
-    if m.opt_i64(3).is_some() {
+    if m.get::<Option<i64>>("undone_at")?.is_some() {
         return Err(Error::Conflict(format!("merge {merge_id} was already undone")));
     }
-    let (target, source) = (m.i64(0), m.i64(1));
-    let moved: Moved = m.json(2)?;
+    let (target, source): (i64, i64) = (m.get("target_id")?, m.get("source_id")?);
+    let moved: Moved = m.get_json("moved")?;
     let later = db.query_opt(
         "SELECT id FROM merges WHERE id > $1 AND undone_at IS NULL AND (target_id IN ($2, $3) OR source_id IN ($2, $3))",
         params![merge_id, target, source],
     )?;
     if let Some(r) = later {
-        return Err(Error::Conflict(format!("undo merge {} first: it involves the same contacts", r.i64(0))));
+        return Err(Error::Conflict(format!(
+            "undo merge {} first: it involves the same contacts",
+            r.get::<i64>("id")?
+        )));
     }
     let f = &moved.target_fields;
     db.exec(
@@ -293,14 +292,16 @@ pub fn list(db: &mut Db) -> Result<MergeList> {
     )?;
     let merges = rows
         .iter()
-        .map(|r| MergeRecord {
-            id: r.i64(0),
-            target_id: r.i64(1),
-            source_id: r.i64(2),
-            operator_id: r.opt_i64(3),
-            created_at: Time(r.i64(4)),
-            undone_at: r.opt_i64(5).map(Time),
+        .map(|r| {
+            Ok(MergeRecord {
+                id: r.get("id")?,
+                target_id: r.get("target_id")?,
+                source_id: r.get("source_id")?,
+                operator_id: r.get("operator_id")?,
+                created_at: r.get("created_at")?,
+                undone_at: r.get("undone_at")?,
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(MergeList { merges })
 }

@@ -7,7 +7,7 @@ use super::views::{self, MESSAGE_SELECT, placeholders};
 use crate::error::Result;
 use crate::model::Message;
 use crate::params;
-use crate::store::{Backend, Db, Value};
+use crate::store::{Backend, Db, Value, column};
 
 /// A message found, with the name of its chat's contact.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -57,11 +57,8 @@ pub fn messages(db: &mut Db, viewer: &Viewer, q: &str, limit: i64) -> Result<Hit
         Backend::Sqlite => words.iter().map(|w| format!("\"{w}\"*")).collect::<Vec<_>>().join(" "),
         Backend::Postgres => words.iter().map(|w| format!("'{w}':*")).collect::<Vec<_>>().join(" & "),
     };
-    let ids: Vec<Value> = db
-        .query(&sql, params![query, limit.clamp(1, 200), viewer.operator_id])?
-        .iter()
-        .map(|r| Value::Int(r.i64(0)))
-        .collect();
+    let found = db.query(&sql, params![query, limit.clamp(1, 200), viewer.operator_id])?;
+    let ids: Vec<Value> = column::<i64>(&found, "id")?.into_iter().map(Value::Int).collect();
     if ids.is_empty() {
         return Ok(Hits::default());
     }

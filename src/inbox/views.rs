@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::error::Result;
 use crate::model::{Assignee, AuthorRef, ChannelRef, Chat, ChatContact, Contact, Identity, Message, Time};
@@ -285,7 +285,7 @@ pub fn contacts_from(db: &mut Db, rows: &[Row]) -> Result<Vec<Contact>> {
             phone,
             email,
             tags: r.get_json("tags")?,
-            attributes: r.get_json::<Option<Map<String, Json>>>("attributes")?.unwrap_or_default(),
+            attributes: r.get_json("attributes")?,
             start_payload: r.get("start_payload")?,
             created_at: r.get::<Time>("created_at")?,
             chat_id: r.get("chat_id")?,

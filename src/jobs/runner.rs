@@ -128,7 +128,8 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
 
 /// When the next job is due (or its lease ends).
 fn next_due(db: &mut Db) -> Result<Option<i64>> {
+    // MIN over no jobs is NULL: nothing is due.
     Ok(db
-        .query_one("SELECT MIN(CASE WHEN lease_until > run_at THEN lease_until ELSE run_at END) FROM jobs", &[])?
-        .opt_i64(0))
+        .query_one("SELECT MIN(CASE WHEN lease_until > run_at THEN lease_until ELSE run_at END) AS due FROM jobs", &[])?
+        .get("due")?)
 }

@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::inbox::door::IngestHook;
 use crate::inbox::views;
 use crate::model::EventKind;
-use crate::params;
 use crate::store::Db;
 
 pub struct Away {
@@ -26,9 +25,7 @@ impl IngestHook for Away {
 
     fn after(&self, db: &mut Db, _inbound: &Inbound, receipt: &Receipt, now: i64) -> Result<()> {
         let chat_id = receipt.chat_id;
-        let Some(operator_id) =
-            db.query_opt("SELECT assignee_id FROM chats WHERE id = $1", params![chat_id])?.and_then(|r| r.opt_i64(0))
-        else {
+        let Some(operator_id) = crate::inbox::access::assignee(db, chat_id)? else {
             return Ok(());
         };
         if self.presence.connections(operator_id) > 0

@@ -52,7 +52,11 @@ fn relay(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Verdict> {
          WHERE r.channel_id = $1 AND r.platform_message_id = $2",
         key,
     )? {
-        return Ok(Verdict::Taken(Receipt { chat_id: r.i64(1), message_id: r.i64(0), created: false }));
+        return Ok(Verdict::Taken(Receipt {
+            chat_id: r.get("chat_id")?,
+            message_id: r.get("message_id")?,
+            created: false,
+        }));
     }
     if inbound.kind != InboundKind::Message {
         return Ok(Verdict::Pass);
@@ -66,7 +70,7 @@ fn relay(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Verdict> {
     else {
         return Ok(Verdict::Pass);
     };
-    let (chat_id, operator_id) = (r.i64(0), r.i64(1));
+    let (chat_id, operator_id): (i64, i64) = (r.get("chat_id")?, r.get("operator_id")?);
     let Some(text) = inbound.content.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(Verdict::Taken(NO_CHAT));
     };

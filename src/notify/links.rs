@@ -71,14 +71,16 @@ pub fn use_code(db: &mut Db, channel_id: i64, external_id: &str, code: &str, now
     else {
         return Ok(Linking::Refused);
     };
-    let operator_id = r.i64(0);
-    if r.i64(1) != channel_id {
+    let operator_id: i64 = r.get("operator_id")?;
+    if r.get::<i64>("channel_id")? != channel_id {
         return Ok(Linking::Refused);
     }
-    if r.opt_i64(3).is_some() {
-        return Ok(if r.opt_str(4).as_deref() == Some(external_id) { Linking::Again } else { Linking::Refused });
+    // A used code (used_at set) is only accepted again from the chat that used it.
+    if r.get::<Option<i64>>("used_at")?.is_some() {
+        let used_by: Option<String> = r.get("used_by")?;
+        return Ok(if used_by.as_deref() == Some(external_id) { Linking::Again } else { Linking::Refused });
     }
-    if r.i64(2) < now {
+    if r.get::<i64>("expires_at")? < now {
         return Ok(Linking::Refused);
     }
     db.exec(
@@ -112,7 +114,10 @@ pub fn unlink(db: &mut Db, operator_id: i64, now: i64) -> Result<bool> {
 
 /// The (channel, chat) an operator linked, if any.
 pub fn linked(db: &mut Db, operator_id: i64) -> Result<Option<(i64, String)>> {
-    Ok(db
-        .query_opt("SELECT channel_id, external_id FROM notify_links WHERE operator_id = $1", params![operator_id])?
-        .map(|r| (r.i64(0), r.str(1))))
+    let Some(r) =
+        db.query_opt("SELECT channel_id, external_id FROM notify_links WHERE operator_id = $1", params![operator_id])?
+    else {
+        return Ok(None);
+    };
+    Ok(Some((r.get("channel_id")?, r.get("external_id")?)))
 }

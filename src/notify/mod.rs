@@ -42,6 +42,6 @@ fn notice(db: &mut Db, event_id: i64, operator_id: i64, chat_id: i64, text: &str
     else {
         return Ok(false);
     };
-    crate::outbox::queue::text(db, channel_id, &external_id, text, Some(r.i64(0)), now)?;
+    crate::outbox::queue::text(db, channel_id, &external_id, text, Some(r.get("id")?), now)?;
     Ok(true)
 }

@@ -39,7 +39,7 @@ pub fn list(db: &mut Db) -> Result<Vec<Operator>> {
 }
 
 pub fn count(db: &mut Db) -> Result<i64> {
-    Ok(db.query_one("SELECT COUNT(*) FROM operators", &[])?.i64(0))
+    Ok(db.query_one("SELECT COUNT(*) AS n FROM operators", &[])?.get("n")?)
 }
 
 /// A validated new operator; the password is already hashed.
@@ -74,7 +74,7 @@ pub fn create(db: &mut Db, new: NewOperator, now: i64) -> Result<Operator> {
             Error::Conflict(_) => Error::Conflict(format!("an operator with email {} exists", new.email)),
             other => other,
         })?
-        .i64(0);
+        .get("id")?;
     db.exec(
         "INSERT INTO operator_status_log (operator_id, status, at) VALUES ($1, $2, $3)",
         params![id, Status::Offline, now],
@@ -97,7 +97,9 @@ pub fn set_status(db: &mut Db, id: i64, status: Status, now: i64) -> Result<Oper
 
 /// The stored password hash of the operator with this email, if any.
 pub fn password_hash(db: &mut Db, email: &str) -> Result<Option<(i64, String)>> {
-    Ok(db
-        .query_opt("SELECT id, password_hash FROM operators WHERE email = $1", params![email.trim().to_lowercase()])?
-        .map(|r| (r.i64(0), r.str(1))))
+    let email = email.trim().to_lowercase();
+    let Some(r) = db.query_opt("SELECT id, password_hash FROM operators WHERE email = $1", params![email])? else {
+        return Ok(None);
+    };
+    Ok(Some((r.get("id")?, r.get("password_hash")?)))
 }

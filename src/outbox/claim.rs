@@ -136,18 +136,28 @@ fn send(r: &Row) -> Result<Send> {
     })
 }
 
-/// When the next claim could find something: the earliest head that is due later, or
-/// whose lease or channel pause ends later. `None` when nothing waits on time.
-pub fn next_due(db: &mut Db) -> Result<Option<i64>> {
+/// Which heads [`next_due`] looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lanes {
+    All,
+    Live,
+}
+
+/// When the next claim could find something in `lanes`: the earliest head that is due
+/// later, or whose lease or channel pause ends later. `None` when nothing waits on time.
+pub fn next_due(db: &mut Db, lanes: Lanes) -> Result<Option<i64>> {
+    let lanes = if lanes == Lanes::Live { " AND o.lane = 0" } else { "" };
     Ok(db
         .query_one(
-            "SELECT MIN(CASE WHEN p.until > o.due_at AND p.until > o.lease_until THEN p.until \
-             WHEN o.lease_until > o.due_at THEN o.lease_until ELSE o.due_at END) \
-             FROM outbox o LEFT JOIN channel_pauses p ON p.channel_id = o.channel_id \
-             WHERE o.head = 1 AND o.parked = 0",
+            &format!(
+                "SELECT MIN(CASE WHEN p.until > o.due_at AND p.until > o.lease_until THEN p.until \
+                 WHEN o.lease_until > o.due_at THEN o.lease_until ELSE o.due_at END) AS next \
+                 FROM outbox o LEFT JOIN channel_pauses p ON p.channel_id = o.channel_id \
+                 WHERE o.head = 1 AND o.parked = 0{lanes}"
+            ),
             &[],
         )?
-        .opt_i64(0))
+        .get("next")?)
 }
 
 /// A restart of the only node (SQLite): what it had claimed can go again now. The

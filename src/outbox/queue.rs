@@ -87,7 +87,7 @@ fn push(
                 now
             ],
         )?
-        .i64(0);
+        .get("id")?;
     db.wake(Wake::Outbox);
     Ok(id)
 }
@@ -109,7 +109,7 @@ pub fn finish(db: &mut Db, id: i64, queue: &str) -> Result<()> {
 /// other. SQLite has one writer; on PostgreSQL two transactions take turns per queue.
 fn lock_queue(db: &mut Db, queue: &str) -> Result<()> {
     if db.backend() == Backend::Postgres {
-        db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", params![queue])?;
+        db.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()), hashtext($1))", params![queue])?;
     }
     Ok(())
 }

@@ -36,8 +36,12 @@ pub async fn run(app: App) {
         let wait = if slots.free(Lane::Live) == 0 {
             Duration::from_secs(5) // a finished send wakes us
         } else {
+            // With the bulk lanes full, a finished send wakes us before a bulk head could
+            // go; only live heads need a timer (and reading them leaves the thousands of
+            // heads a broadcast queues unread, once per send).
+            let lanes = if slots.free(Lane::Bot) > 0 { claim::Lanes::All } else { claim::Lanes::Live };
             let now = app.now();
-            let next = app.store.read(claim::next_due).await.ok().flatten();
+            let next = app.store.read(move |db| claim::next_due(db, lanes)).await.ok().flatten();
             next.map_or(Duration::from_secs(5), |t| Duration::from_millis((t - now).clamp(5, 5_000) as u64))
         };
         tokio::select! {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Filter, seconds};
 use crate::clock::rfc3339;
 use crate::error::Result;
-use crate::store::{Db, Value};
+use crate::store::{Db, StoreError, Value};
 
 /// The figures of one operator, or of everyone.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
@@ -102,9 +102,10 @@ pub fn mean(values: &[i64]) -> Option<f64> {
 fn group(db: &mut Db, operator: Option<i64>, f: &Filter) -> Result<Group> {
     let mut args: Vec<Value> = vec![f.range.from.into(), f.range.to.into()];
     let mut sql = String::from(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(messages_in + messages_out), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(reopened), 0) AS BIGINT), string_agg(CAST(first_reply_ms AS TEXT), ','), \
-         string_agg(CAST(close_ms AS TEXT), ',') FROM conversation_stats WHERE ",
+        "SELECT COUNT(*) AS conversations, CAST(COALESCE(SUM(messages_in + messages_out), 0) AS BIGINT) AS messages, \
+         CAST(COALESCE(SUM(reopened), 0) AS BIGINT) AS reopened, \
+         string_agg(CAST(first_reply_ms AS TEXT), ',') AS first_reply_ms, \
+         string_agg(CAST(close_ms AS TEXT), ',') AS close_ms FROM conversation_stats WHERE ",
     );
     match operator {
         Some(id) => {
@@ -119,15 +120,21 @@ fn group(db: &mut Db, operator: Option<i64>, f: &Filter) -> Result<Group> {
         sql.push_str(&format!(" AND channel_id = ${}", args.len()));
     }
     let r = db.query_one(&sql, &args)?;
-    let list = |s: Option<String>| -> Vec<i64> {
-        s.map(|s| s.split(',').filter_map(|v| v.parse().ok()).collect()).unwrap_or_default()
+    // string_agg over no rows (or only NULLs: never answered) is NULL: an empty list.
+    let list = |name: &str| -> Result<Vec<i64>> {
+        let Some(s) = r.get::<Option<String>>(name)? else {
+            return Ok(Vec::new());
+        };
+        s.split(',')
+            .map(|v| v.parse().map_err(|e| StoreError::Decode(format!("column `{name}`: {v:?}: {e}")).into()))
+            .collect()
     };
     Ok(Group {
-        conversations: r.i64(0),
-        messages: r.i64(1),
-        reopened: r.i64(2),
-        first_reply_ms: list(r.opt_str(3)),
-        close_ms: list(r.opt_str(4)),
+        conversations: r.get("conversations")?,
+        messages: r.get("messages")?,
+        reopened: r.get("reopened")?,
+        first_reply_ms: list("first_reply_ms")?,
+        close_ms: list("close_ms")?,
     })
 }
 
@@ -139,8 +146,8 @@ pub fn report(db: &mut Db, f: &Filter) -> Result<Report> {
         None => db.query("SELECT id, name FROM operators ORDER BY name, id", &[])?,
     }
     .iter()
-    .map(|r| (r.i64(0), r.str(1)))
-    .collect();
+    .map(|r| Ok((r.get("id")?, r.get("name")?)))
+    .collect::<Result<_>>()?;
     let mut total = Group::default();
     let mut rows = Vec::new();
     for (id, name) in operators {

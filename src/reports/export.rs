@@ -58,9 +58,9 @@ pub fn page(db: &mut Db, f: &Filter, after: Cursor, limit: i64) -> Result<(Strin
     let mut args: Vec<Value> = vec![after.0.into(), after.1.into(), f.range.to.into()];
     let mut sql = String::from(
         "SELECT s.conversation_id, s.chat_id, s.contact_id, ct.first_name, ct.last_name, ct.username, ct.phone, \
-         ct.email, s.channel_id, ch.name, s.operator_id, s.operators, s.transfers, s.reopened, s.opened_at, \
-         s.first_reply_at, s.closed_at, s.first_reply_ms, s.close_ms, s.messages_in, s.messages_out, s.notes, \
-         s.closed_by FROM conversation_stats s LEFT JOIN contacts ct ON ct.id = s.contact_id \
+         ct.email, s.channel_id, ch.name AS channel, s.operator_id, s.operators, s.transfers, s.reopened, \
+         s.opened_at, s.first_reply_at, s.closed_at, s.first_reply_ms, s.close_ms, s.messages_in, s.messages_out, \
+         s.notes, s.closed_by FROM conversation_stats s LEFT JOIN contacts ct ON ct.id = s.contact_id \
          LEFT JOIN channels ch ON ch.id = s.channel_id \
          WHERE (s.closed_at, s.conversation_id) > ($1, $2) AND s.closed_at < $3",
     );
@@ -73,14 +73,19 @@ pub fn page(db: &mut Db, f: &Filter, after: Cursor, limit: i64) -> Result<(Strin
     args.push(limit.into());
     sql.push_str(&format!(" ORDER BY s.closed_at, s.conversation_id LIMIT ${}", args.len()));
     let rows = db.query(&sql, &args)?;
-    let names: HashMap<i64, String> =
-        db.query("SELECT id, name FROM operators", &[])?.iter().map(|r| (r.i64(0), r.str(1))).collect();
+    let names: HashMap<i64, String> = db
+        .query("SELECT id, name FROM operators", &[])?
+        .iter()
+        .map(|r| Ok((r.get("id")?, r.get("name")?)))
+        .collect::<Result<_>>()?;
     let name = |id: Option<i64>| id.map(|id| names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")));
     let mut c = Csv::default();
     for r in &rows {
-        let contact_id = r.i64(2);
-        let field = |i| r.opt_str(i);
-        let (first, last, username, phone, email) = (field(3), field(4), field(5), field(6), field(7));
+        let contact_id: i64 = r.get("contact_id")?;
+        // Contact fields are optional (NULL when unknown): display_name picks what is there.
+        let field = |name| r.get::<Option<String>>(name);
+        let (first, last, username) = (field("first_name")?, field("last_name")?, field("username")?);
+        let (phone, email) = (field("phone")?, field("email")?);
         let contact = display_name(
             contact_id,
             first.as_deref(),
@@ -89,20 +94,30 @@ pub fn page(db: &mut Db, f: &Filter, after: Cursor, limit: i64) -> Result<(Strin
             phone.as_deref(),
             email.as_deref(),
         );
-        let involved: Vec<i64> = r.json(11).unwrap_or_default();
+        let involved: Vec<i64> = r.get_json("operators")?;
         let involved: Vec<String> = involved.into_iter().filter_map(|id| name(Some(id))).collect();
-        let (messages_in, messages_out) = (r.i64(19), r.i64(20));
-        c.num(Some(r.i64(0))).num(Some(r.i64(1))).num(Some(contact_id)).text(&contact);
-        c.num(r.opt_i64(8)).text(&r.opt_str(9).unwrap_or_default());
-        c.num(r.opt_i64(10)).text(&name(r.opt_i64(10)).unwrap_or_default()).text(&involved.join("; "));
-        c.num(Some(r.i64(12))).num(Some(r.i64(13)));
-        c.field(&rfc3339(r.i64(14))).field(&r.opt_i64(15).map(rfc3339).unwrap_or_default()).field(&rfc3339(r.i64(16)));
-        c.num(r.opt_i64(17).map(|ms| seconds(ms as f64))).num(Some(seconds(r.i64(18) as f64)));
-        c.num(Some(messages_in)).num(Some(messages_out)).num(Some(messages_in + messages_out)).num(Some(r.i64(21)));
-        c.num(r.opt_i64(22));
+        let (messages_in, messages_out): (i64, i64) = (r.get("messages_in")?, r.get("messages_out")?);
+        let operator_id: Option<i64> = r.get("operator_id")?;
+        // A conversation without a channel (or whose channel is gone) has an empty channel name.
+        let channel: Option<String> = r.get("channel")?;
+        let first_reply_at: Option<i64> = r.get("first_reply_at")?;
+        let first_reply_ms: Option<i64> = r.get("first_reply_ms")?;
+        c.num(Some(r.get::<i64>("conversation_id")?)).num(Some(r.get::<i64>("chat_id")?));
+        c.num(Some(contact_id)).text(&contact);
+        c.num(r.get::<Option<i64>>("channel_id")?).text(channel.as_deref().unwrap_or(""));
+        c.num(operator_id).text(&name(operator_id).unwrap_or_default()).text(&involved.join("; "));
+        c.num(Some(r.get::<i64>("transfers")?)).num(Some(r.get::<i64>("reopened")?));
+        c.field(&rfc3339(r.get("opened_at")?));
+        c.field(&first_reply_at.map(rfc3339).unwrap_or_default()).field(&rfc3339(r.get("closed_at")?));
+        c.num(first_reply_ms.map(|ms| seconds(ms as f64))).num(Some(seconds(r.get::<i64>("close_ms")? as f64)));
+        c.num(Some(messages_in)).num(Some(messages_out)).num(Some(messages_in + messages_out));
+        c.num(Some(r.get::<i64>("notes")?)).num(r.get::<Option<i64>>("closed_by")?);
         c.end();
     }
-    let next = (rows.len() as i64 == limit).then(|| rows.last().map(|r| (r.i64(16), r.i64(0)))).flatten();
+    let next = match rows.last() {
+        Some(r) if rows.len() as i64 == limit => Some((r.get("closed_at")?, r.get("conversation_id")?)),
+        _ => None,
+    };
     Ok((c.out, next))
 }
 

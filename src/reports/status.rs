@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{DAY_MS, Range, day, seconds};
 use crate::clock::rfc3339;
 use crate::error::{Error, Result};
+use crate::model::Status;
 use crate::params;
 use crate::store::Db;
 
@@ -55,11 +56,11 @@ pub struct StatusReport {
 /// Milliseconds per status, indexed online, away, offline.
 type Ms = [i64; 3];
 
-fn slot(status: &str) -> usize {
+fn slot(status: Status) -> usize {
     match status {
-        "online" => 0,
-        "away" => 1,
-        _ => 2,
+        Status::Online => 0,
+        Status::Away => 1,
+        Status::Offline => 2,
     }
 }
 
@@ -99,7 +100,7 @@ pub fn report(db: &mut Db, range: Range, operator_id: Option<i64>, now: i64) -> 
     };
     let mut out = Vec::new();
     for op in operators {
-        let id = op.i64(0);
+        let id: i64 = op.get("id")?;
         let before = db.query_opt(
             "SELECT status, at FROM operator_status_log WHERE operator_id = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1",
             params![id, range.from],
@@ -109,12 +110,17 @@ pub fn report(db: &mut Db, range: Range, operator_id: Option<i64>, now: i64) -> 
             params![id, range.from, end],
         )?;
         let mut per_day: BTreeMap<i64, Ms> = BTreeMap::new();
-        let mut current = before.map(|r| (slot(&r.str(0)), range.from));
+        // No change before the range: the operator's time before the first change is not counted.
+        let mut current = match before {
+            Some(r) => Some((slot(r.get("status")?), range.from)),
+            None => None,
+        };
         for c in &changes {
+            let at: i64 = c.get("at")?;
             if let Some((status, since)) = current {
-                spread(&mut per_day, status, since, c.i64(1));
+                spread(&mut per_day, status, since, at);
             }
-            current = Some((slot(&c.str(0)), c.i64(1)));
+            current = Some((slot(c.get("status")?), at));
         }
         if let Some((status, since)) = current {
             spread(&mut per_day, status, since, end);
@@ -128,7 +134,11 @@ pub fn report(db: &mut Db, range: Range, operator_id: Option<i64>, now: i64) -> 
                 DayTimes { day: day(*d), times: times(&ms) }
             })
             .collect();
-        out.push(OperatorTimes { operator: OperatorRef { id, name: op.str(1) }, days: days_out, total: times(&total) });
+        out.push(OperatorTimes {
+            operator: OperatorRef { id, name: op.get("name")? },
+            days: days_out,
+            total: times(&total),
+        });
     }
     Ok(StatusReport {
         from: rfc3339(range.from),

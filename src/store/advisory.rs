@@ -29,8 +29,13 @@ impl Store {
                     Ok(None) => return drop(answer_tx.send(Err(StoreError::Open("not PostgreSQL".into())))),
                     Err(e) => return drop(answer_tx.send(Err(e))),
                 };
-                let taken =
-                    pg.client.query_one("SELECT pg_try_advisory_lock($1)", &[&key]).map(|r| r.get::<_, bool>(0));
+                // Keyed by the schema too: Parleys in two schemas of one database (parallel
+                // tests, say) never hold each other's locks.
+                let key = (key ^ (key >> 32)) as i32;
+                let taken = pg
+                    .client
+                    .query_one("SELECT pg_try_advisory_lock(hashtext(current_schema()), $1)", &[&key])
+                    .map(|r| r.get::<_, bool>(0));
                 let held = matches!(taken, Ok(true));
                 let _ = answer_tx.send(taken.map_err(StoreError::from));
                 if held {

@@ -99,5 +99,5 @@ pub fn of_kinds(
 
 /// The newest event id, 0 when there is none.
 pub fn last_id(db: &mut Db) -> Result<i64, StoreError> {
-    Ok(db.query_one("SELECT COALESCE(MAX(id), 0) FROM events", &[])?.i64(0))
+    db.query_one("SELECT COALESCE(MAX(id), 0) AS last FROM events", &[])?.get("last")
 }

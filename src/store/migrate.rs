@@ -75,11 +75,12 @@ const SQLITE_REBUILDS: &[i64] = &[8];
 pub fn run(db: &mut Db) -> Result<(), StoreError> {
     if db.backend() == Backend::Postgres {
         // Several nodes may start at once; one migrates, the others wait.
-        db.batch("SELECT pg_advisory_lock(5041524)")?;
+        // (Keyed by the schema: Parleys in other schemas of the database do not wait.)
+        db.batch("SELECT pg_advisory_lock(hashtext(current_schema()), 5041524)")?;
     }
     let result = apply(db);
     if db.backend() == Backend::Postgres {
-        db.batch("SELECT pg_advisory_unlock(5041524)")?;
+        db.batch("SELECT pg_advisory_unlock(hashtext(current_schema()), 5041524)")?;
     }
     result
 }
@@ -94,7 +95,7 @@ fn apply_upto(db: &mut Db, last: i64) -> Result<(), StoreError> {
         "CREATE TABLE IF NOT EXISTS parley_migrations (
             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
     )?;
-    let done: Vec<i64> = db.query("SELECT version FROM parley_migrations", &[])?.iter().map(|r| r.i64(0)).collect();
+    let done: Vec<i64> = crate::store::column(&db.query("SELECT version FROM parley_migrations", &[])?, "version")?;
     for (version, name, sqlite, pg) in MIGRATIONS.iter().filter(|m| m.0 <= last) {
         if done.contains(version) {
             continue;
@@ -138,7 +139,7 @@ fn foreign_keys_hold(db: &mut Db) -> Result<(), StoreError> {
         Some(r) => Err(StoreError::Sqlite(format!(
             "{} rows break foreign keys after the migration, the first in table {}",
             broken.len(),
-            r.str(0)
+            r.get::<String>("table")?
         ))),
     }
 }
@@ -146,6 +147,7 @@ fn foreign_keys_hold(db: &mut Db) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{ChatStatus, MessageState};
     use crate::store::db::Conn;
 
     fn names(db: &mut Db, kind: &str) -> Vec<String> {
@@ -155,7 +157,7 @@ mod tests {
                 params![kind],
             )
             .unwrap();
-        rows.iter().map(|r| r.str(0)).collect()
+        crate::store::column(&rows, "name").unwrap()
     }
 
     /// 0008 rebuilds chats, messages and operators on SQLite: rows, ids, indexes,
@@ -192,11 +194,14 @@ mod tests {
         assert_eq!(names(db, "index"), indexes, "every index is back");
         assert_eq!(names(db, "trigger"), triggers, "every trigger is back");
         let r = db.query_one("SELECT status, assignee_id, active_channel_id FROM chats WHERE id = 13", &[]).unwrap();
-        assert_eq!((r.str(0), r.i64(1), r.i64(2)), ("open".into(), 5, 3));
+        assert_eq!(r.get::<ChatStatus>("status").unwrap(), ChatStatus::Open);
+        assert_eq!((r.get::<i64>("assignee_id").unwrap(), r.get::<i64>("active_channel_id").unwrap()), (5, 3));
         let r = db.query_one("SELECT state, parts_sent, operator_id FROM messages WHERE id = 19", &[]).unwrap();
-        assert_eq!((r.str(0), r.i64(1), r.i64(2)), ("sent".into(), 1, 5));
-        let found = db.query("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'searchable'", &[]).unwrap();
-        assert_eq!(found.iter().map(|r| r.i64(0)).collect::<Vec<_>>(), [17]);
+        assert_eq!(r.get::<MessageState>("state").unwrap(), MessageState::Sent);
+        assert_eq!((r.get::<i64>("parts_sent").unwrap(), r.get::<i64>("operator_id").unwrap()), (1, 5));
+        let found =
+            db.query("SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH 'searchable'", &[]).unwrap();
+        assert_eq!(crate::store::column::<i64>(&found, "id").unwrap(), [17]);
         // The update trigger is back: an edit replaces the indexed words.
         db.exec("UPDATE messages SET text = 'edited words' WHERE id = 17", &[]).unwrap();
         assert!(
@@ -213,6 +218,7 @@ mod tests {
         );
         assert!(db.exec("UPDATE chats SET status = 'lost' WHERE id = 13", &[]).is_err());
         let fks = db.query("SELECT \"table\" FROM pragma_foreign_key_list('messages')", &[]).unwrap();
-        assert!(fks.iter().all(|r| !r.str(0).ends_with("_new")), "references name the tables, not their rebuilds");
+        let tables: Vec<String> = crate::store::column(&fks, "table").unwrap();
+        assert!(tables.iter().all(|t| !t.ends_with("_new")), "references name the tables, not their rebuilds");
     }
 }

@@ -21,7 +21,7 @@ pub use advisory::AdvisoryLock;
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;
-pub use value::{FromValue, Row, Value};
+pub use value::{FromValue, Row, Value, column};
 pub use wake::Wake;
 
 /// Which database is behind the store.

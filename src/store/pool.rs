@@ -2,7 +2,7 @@
 //! PostgreSQL a listener that publishes events committed by any node.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -38,6 +38,9 @@ struct Inner {
     events: broadcast::Sender<Arc<EventRow>>,
     last_published: Arc<AtomicI64>,
     wakes: Arc<Wakes>,
+    /// Transactions the writer has ended (committed or rolled back): with the jobs
+    /// submitted, how well group commit batches.
+    transactions: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -59,9 +62,10 @@ impl Store {
         // PostgreSQL a listener publishes what any node committed (below).
         let publish =
             (backend == Backend::Sqlite).then(|| Publisher { events: events.clone(), last: last_published.clone() });
-        let w = wakes.clone();
+        let (w, transactions) = (wakes.clone(), Arc::new(AtomicU64::new(0)));
+        let t = transactions.clone();
         spawn("parley-writer", move || {
-            write_loop(write_rx, |f| f(&mut conn.db()), publish, &w);
+            write_loop(write_rx, |f| f(&mut conn.db()), publish, &w, &t);
         });
         for i in 0..readers.max(1) {
             let mut conn = target.open(Access::Read)?;
@@ -79,7 +83,16 @@ impl Store {
             spawn("parley-listener", move || listen_loop(listener, publish));
         }
         Ok(Store {
-            inner: Arc::new(Inner { backend, target, writer, readers: readers_tx, events, last_published, wakes }),
+            inner: Arc::new(Inner {
+                backend,
+                target,
+                writer,
+                readers: readers_tx,
+                events,
+                last_published,
+                wakes,
+                transactions,
+            }),
         })
     }
 
@@ -90,6 +103,18 @@ impl Store {
     /// Where the database is, for a connection of its own (`super::advisory`).
     pub(super) fn target(&self) -> &Target {
         &self.inner.target
+    }
+
+    /// How many handles to this store exist (clones of it): at 1 only the caller's is
+    /// left, and dropping it ends the store's threads.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
+    /// How many transactions the writer has ended since the store opened; each takes every
+    /// job queued when it starts (group commit).
+    pub fn write_transactions(&self) -> u64 {
+        self.inner.transactions.load(Ordering::SeqCst)
     }
 
     /// Live events committed from now on (by this node, or any node on PostgreSQL).
@@ -180,6 +205,7 @@ fn write_loop(
     mut with_db: impl FnMut(&mut dyn FnMut(&mut Db)),
     publisher: Option<Publisher>,
     wakes: &Wakes,
+    transactions: &AtomicU64,
 ) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -203,6 +229,7 @@ fn write_loop(
             committed = std::mem::take(&mut db.appended);
             woken = std::mem::take(&mut db.wakes);
         });
+        transactions.fetch_add(1, Ordering::SeqCst);
         if let Some(p) = &publisher {
             p.publish(committed);
         }
@@ -219,7 +246,8 @@ fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>
     let mut control = Control::default();
     match db.backend() {
         Backend::Sqlite => control.run(db, "BEGIN IMMEDIATE")?,
-        Backend::Postgres => control.run(db, &format!("BEGIN; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))?,
+        Backend::Postgres => control
+            .run(db, &format!("BEGIN; SELECT pg_advisory_xact_lock(hashtext(current_schema()), {PG_WRITE_LOCK})"))?,
     }
     let lone = batch.len() == 1;
     for job in batch.drain(..) {

@@ -29,8 +29,8 @@ mod tests {
     use crate::store::{Db, Store, StoreError};
 
     fn matches(db: &mut Db, term: &str) -> Result<Vec<i64>, StoreError> {
-        let rows = db.query("SELECT rowid FROM messages_fts WHERE messages_fts MATCH $1", params![term])?;
-        Ok(rows.iter().map(|r| r.i64(0)).collect())
+        let rows = db.query("SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH $1", params![term])?;
+        crate::store::column(&rows, "id")
     }
 
     /// A message edited in the batch that inserted it is indexed once, with its new text;
@@ -46,15 +46,15 @@ mod tests {
                 let chat = db.query_one(
                     "INSERT INTO chats (contact_id, status, last_message_at, created_at, updated_at) \
                      VALUES ($1, 'open', 0, 0, 0) RETURNING id",
-                    params![contact.i64(0)],
+                    params![contact.get::<i64>("id")?],
                 )?;
                 let id = db
                     .query_one(
                         "INSERT INTO messages (chat_id, direction, author_kind, text, created_at) \
                          VALUES ($1, 'in', 'contact', 'draft words', 0) RETURNING id",
-                        params![chat.i64(0)],
+                        params![chat.get::<i64>("id")?],
                     )?
-                    .i64(0);
+                    .get::<i64>("id")?;
                 db.exec("UPDATE messages SET text = 'final words' WHERE id = $1", params![id])?;
                 Ok::<_, StoreError>(id)
             })

@@ -95,8 +95,8 @@ impl Columns {
     }
 }
 
-/// One result row. Columns are read by name ([`Row::get`]) or, for ad-hoc queries such
-/// as `SELECT COUNT(*)`, by position in the SELECT.
+/// One result row. Columns are read by name only ([`Row::get`]): an ad-hoc column gets
+/// an alias (`COUNT(*) AS n`), so a reordered SELECT cannot silently shift what is read.
 #[derive(Debug)]
 pub struct Row {
     values: Vec<Value>,
@@ -144,58 +144,11 @@ impl Row {
             None => serde_json::from_str("null").map_err(|e| StoreError::Decode(format!("column `{name}`: {e}"))),
         }
     }
+}
 
-    /// By position, for ad-hoc queries (`COUNT(*)`, `RETURNING id`) whose column cannot
-    /// be NULL: NULL reads as 0 here. Domain values are read with [`Row::get`].
-    pub fn i64(&self, i: usize) -> i64 {
-        self.opt_i64(i).unwrap_or(0)
-    }
-
-    pub fn opt_i64(&self, i: usize) -> Option<i64> {
-        match self.at(i) {
-            Value::Int(v) => Some(*v),
-            Value::Real(v) => Some(*v as i64),
-            Value::Text(s) => s.parse().ok(),
-            Value::Null => None,
-        }
-    }
-
-    pub fn f64(&self, i: usize) -> f64 {
-        self.opt_f64(i).unwrap_or(0.0)
-    }
-
-    pub fn opt_f64(&self, i: usize) -> Option<f64> {
-        match self.at(i) {
-            Value::Int(v) => Some(*v as f64),
-            Value::Real(v) => Some(*v),
-            Value::Text(s) => s.parse().ok(),
-            Value::Null => None,
-        }
-    }
-
-    pub fn bool(&self, i: usize) -> bool {
-        self.i64(i) != 0
-    }
-
-    /// By position, for ad-hoc queries whose column cannot be NULL: NULL reads as "".
-    pub fn str(&self, i: usize) -> String {
-        self.opt_str(i).unwrap_or_default()
-    }
-
-    pub fn opt_str(&self, i: usize) -> Option<String> {
-        match self.at(i) {
-            Value::Text(s) => Some(s.clone()),
-            Value::Int(v) => Some(v.to_string()),
-            Value::Real(v) => Some(v.to_string()),
-            Value::Null => None,
-        }
-    }
-
-    /// A JSON column; a missing or unreadable value reads as `default`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
-        let text = self.opt_str(i).unwrap_or_else(|| "null".into());
-        serde_json::from_str(&text).map_err(|e| StoreError::Decode(format!("column {i}: {e}")))
-    }
+/// One column of every row, in order: the ids a query found, say.
+pub fn column<T: FromValue>(rows: &[Row], name: &str) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(|r| r.get(name)).collect()
 }
 
 /// A Rust value read from one column. NULL is an error unless `Self` is an `Option`.
@@ -292,5 +245,31 @@ mod tests {
         assert!(err(r.get::<i64>("id").unwrap_err()).contains("two columns named `id`"));
         let r = row(&["n"], vec![Value::Text("x".into())]);
         assert!(r.get::<i64>("n").is_err(), "text is not read as a number");
+        // PostgreSQL's SUM of BIGINT is NUMERIC, which arrives as text: it must be cast, not guessed.
+        let r = row(&["total"], vec![Value::Text("12".into())]);
+        assert!(err(r.get::<i64>("total").unwrap_err()).contains("column `total`"));
+    }
+
+    #[test]
+    fn json_columns_decode_by_name_and_null_only_into_an_option() {
+        let r =
+            row(&["tags", "none", "bad"], vec![Value::Text("[\"a\"]".into()), Value::Null, Value::Text("[".into())]);
+        assert_eq!(r.get_json::<Vec<String>>("tags").unwrap(), ["a"]);
+        assert_eq!(r.get_json::<Option<Vec<String>>>("none").unwrap(), None);
+        let err = |e: crate::store::StoreError| e.to_string();
+        assert!(err(r.get_json::<Vec<String>>("none").unwrap_err()).contains("column `none`"), "NULL is not []");
+        assert!(err(r.get_json::<Vec<String>>("bad").unwrap_err()).contains("column `bad`"));
+        assert!(err(r.get_json::<Vec<String>>("nope").unwrap_err()).contains("no column `nope`"));
+    }
+
+    #[test]
+    fn a_column_of_rows_reads_every_row_and_refuses_null() {
+        let cols = Arc::new(Columns::new(["id"]));
+        let rows: Vec<Row> =
+            [Value::Int(3), Value::Int(5)].into_iter().map(|v| Row::new(vec![v], cols.clone())).collect();
+        assert_eq!(super::column::<i64>(&rows, "id").unwrap(), [3, 5]);
+        let with_null = vec![Row::new(vec![Value::Int(3)], cols.clone()), Row::new(vec![Value::Null], cols)];
+        assert!(super::column::<i64>(&with_null, "id").is_err(), "a NULL id is not read as 0");
+        assert_eq!(super::column::<Option<i64>>(&with_null, "id").unwrap(), [Some(3), None]);
     }
 }

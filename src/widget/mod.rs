@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::{AuthorKind, Direction, MessageState};
 use crate::params;
 use crate::store::events::{self, Event};
-use crate::store::{Db, Row};
+use crate::store::{Db, Row, column};
 
 /// Where a visitor stands: their identity and chat once they exist.
 #[derive(Debug, Clone, Default)]
@@ -50,7 +50,7 @@ fn message_from(r: &Row) -> Result<WidgetMessage> {
 
 pub fn state(db: &mut Db, channel_id: i64, visitor: &str) -> Result<VisitorState> {
     let Some(r) = db.query_opt(
-        "SELECT i.id, ct.id, c.id, ct.first_name, ct.last_name, ct.email, ct.phone FROM identities i \
+        "SELECT i.id AS identity_id, ct.id AS contact_id, c.id AS chat_id, ct.first_name, ct.last_name, ct.email, ct.phone FROM identities i \
          JOIN contacts ct ON ct.id = i.contact_id LEFT JOIN chats c ON c.contact_id = ct.id \
          WHERE i.channel_id = $1 AND i.external_id = $2",
         params![channel_id, visitor],
@@ -58,14 +58,17 @@ pub fn state(db: &mut Db, channel_id: i64, visitor: &str) -> Result<VisitorState
     else {
         return Ok(VisitorState::default());
     };
-    let name = [r.opt_str(3), r.opt_str(4)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    // Either name may be unknown (NULL); the visitor has a name only if one of them is set.
+    let names: [Option<String>; 2] = [r.get("first_name")?, r.get("last_name")?];
+    let name = names.into_iter().flatten().collect::<Vec<_>>().join(" ");
     Ok(VisitorState {
-        identity_id: r.opt_i64(0),
-        contact_id: r.opt_i64(1),
-        chat_id: r.opt_i64(2),
+        identity_id: Some(r.get("identity_id")?),
+        contact_id: Some(r.get("contact_id")?),
+        // LEFT JOIN: a visitor who has not written yet has no chat.
+        chat_id: r.get("chat_id")?,
         name: (!name.is_empty()).then_some(name),
-        email: r.opt_str(5),
-        phone: r.opt_str(6),
+        email: r.get("email")?,
+        phone: r.get("phone")?,
     })
 }
 
@@ -98,15 +101,14 @@ pub fn prechat(db: &mut Db, channel_id: i64, visitor: &str, profile: &Profile, n
 
 /// The visitor has seen operator messages up to `up_to`: they become `read`.
 pub fn mark_read(db: &mut Db, chat_id: i64, channel_id: i64, up_to: i64, now: i64) -> Result<usize> {
-    let ids: Vec<i64> = db
-        .query(
+    let ids: Vec<i64> = column(
+        &db.query(
             "SELECT id FROM messages WHERE chat_id = $1 AND channel_id = $2 AND direction = 'out' AND kind = 'message' \
              AND id <= $3 AND state IN ('sent', 'delivered')",
             params![chat_id, channel_id, up_to],
-        )?
-        .iter()
-        .map(|r| r.i64(0))
-        .collect();
+        )?,
+        "id",
+    )?;
     for id in &ids {
         db.exec("UPDATE messages SET state = $1 WHERE id = $2", params![MessageState::Read, *id])?;
         let message = crate::inbox::views::message(db, *id)?;
@@ -117,15 +119,14 @@ pub fn mark_read(db: &mut Db, chat_id: i64, channel_id: i64, up_to: i64, now: i6
 
 /// The widget identities of a chat's contact: (channel id, visitor id).
 pub fn visitors_of_chat(db: &mut Db, chat_id: i64) -> Result<Vec<(i64, String)>> {
-    Ok(db
-        .query(
-            "SELECT i.channel_id, i.external_id FROM chats c JOIN identities i ON i.contact_id = c.contact_id \
-             JOIN channels ch ON ch.id = i.channel_id WHERE c.id = $1 AND ch.kind = 'widget'",
-            params![chat_id],
-        )?
-        .iter()
-        .map(|r| (r.i64(0), r.str(1)))
-        .collect())
+    db.query(
+        "SELECT i.channel_id, i.external_id FROM chats c JOIN identities i ON i.contact_id = c.contact_id \
+         JOIN channels ch ON ch.id = i.channel_id WHERE c.id = $1 AND ch.kind = 'widget'",
+        params![chat_id],
+    )?
+    .iter()
+    .map(|r| Ok((r.get("channel_id")?, r.get("external_id")?)))
+    .collect()
 }
 
 pub fn anyone_online(db: &mut Db) -> Result<bool> {

@@ -111,10 +111,12 @@ impl TestApp {
     /// Stops the app and starts it again on the same database and a new port.
     pub async fn restart(mut self) -> TestApp {
         if let Some(l) = self.launched.take() {
+            let store = l.app.store.clone();
             l.shutdown().await;
+            // Every task of the stopped app has let go of its store (so its threads end
+            // and nothing of it still writes) before the next one opens the database.
+            wait_for("the stopped app to drop its store", || store.handles() == 1).await;
         }
-        // Let the store's threads see their last handle dropped.
-        tokio::time::sleep(Duration::from_millis(50)).await;
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".into();
         start(config, self._dir.clone(), self.clock.clone(), true).await
@@ -179,17 +181,22 @@ pub struct WebhookChannel {
 impl WebhookChannel {
     /// POSTs one signed inbound message; returns the status and JSON answer.
     pub async fn inbound(&self, body: Value) -> (u16, Value) {
+        let res = self.raw_inbound(body).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs one signed inbound message; the answer as it came.
+    pub async fn raw_inbound(&self, body: Value) -> reqwest::Response {
         let raw = body.to_string();
-        let res = reqwest::Client::new()
+        reqwest::Client::new()
             .post(format!("{}/hooks/{}", self.base, self.id))
             .header("content-type", "application/json")
             .header("x-parley-signature", parley_webhook::sign(&self.secret, raw.as_bytes()))
             .body(raw)
             .send()
             .await
-            .expect("webhook POST");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+            .expect("webhook POST")
     }
 
     /// A text message from `user` with platform id `id`.
@@ -198,5 +205,14 @@ impl WebhookChannel {
             self.inbound(json!({"user_id": user, "message_id": id, "text": text, "first_name": user})).await;
         assert_eq!(status, 200, "{body}");
         body
+    }
+}
+
+/// Waits until `done` holds, checking every few milliseconds, for [`PATIENCE`] at most.
+pub async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

@@ -61,8 +61,42 @@ struct St {
     started: HashMap<String, usize>,
     /// Texts to watch for (benchmarks): when each was first sent, also when quiet.
     watched: HashMap<String, Option<Instant>>,
-    recent_sends: HashMap<String, VecDeque<Instant>>,
+    /// Each bot's send allowance: (tokens left, when last counted).
+    allowance: HashMap<String, (f64, Instant)>,
     throttled: usize,
+    /// Each bot's flood wait: no send before this time (ms), as a 429's retry_after said.
+    flood_until: HashMap<String, i64>,
+    /// Sends that came inside a flood wait (each refused with 429 again).
+    early: usize,
+    /// The time the flood waits are measured in: the app's clock when a test moves one.
+    clock: Option<Arc<dyn parley::Clock>>,
+}
+
+impl St {
+    fn now_ms(&self) -> i64 {
+        self.clock.as_ref().map_or_else(parley::clock::system_now_ms, |c| c.now_ms())
+    }
+
+    /// Answers 429 with `retry_after` seconds, and refuses every send of this bot until then.
+    fn flood(&mut self, token: &str, retry_after: u64) -> (u16, Response) {
+        let until = self.now_ms() + retry_after as i64 * 1000;
+        let entry = self.flood_until.entry(token.into()).or_default();
+        *entry = (*entry).max(until);
+        let msg = format!("Too Many Requests: retry after {retry_after}");
+        (429, error(429, &msg, Some(json!({"retry_after": retry_after}))))
+    }
+
+    /// A send inside the bot's flood wait: Telegram refuses it, with the time still left.
+    fn inside_flood_wait(&mut self, token: &str) -> Option<(u16, Response)> {
+        let left = self.flood_until.get(token).copied()? - self.now_ms();
+        if left <= 0 {
+            return None;
+        }
+        self.early += 1;
+        let secs = (left + 999) / 1000;
+        let msg = format!("Too Many Requests: retry after {secs}");
+        Some((429, error(429, &msg, Some(json!({"retry_after": secs})))))
+    }
 }
 
 #[derive(Default)]
@@ -181,6 +215,18 @@ impl FakeTelegram {
     pub fn fail(&self, method: &str, failures: &[Failure]) {
         let mut st = self.inner.st.lock().unwrap();
         st.failures.entry(method.to_lowercase()).or_default().extend(failures.iter().cloned());
+    }
+
+    /// Measures flood waits (`retry_after`) on `clock` instead of the wall clock: for
+    /// tests that move the app's [`parley::ManualClock`].
+    pub fn use_clock(&self, clock: Arc<dyn parley::Clock>) {
+        self.inner.st.lock().unwrap().clock = Some(clock);
+    }
+
+    /// Sends that arrived while the bot was told to wait (a 429's `retry_after`): each was
+    /// refused again, as Telegram does. Parley must never make one.
+    pub fn early_sends(&self) -> usize {
+        self.inner.st.lock().unwrap().early
     }
 
     /// Telegram's 30 messages/s per bot, answered with 429 beyond it.
@@ -424,12 +470,17 @@ async fn method(
 
 async fn answer(inner: &Inner, token: &str, method: &str, p: &Value) -> (u16, Response) {
     let Some(bot) = bot_id(token) else { return (401, error(401, "Unauthorized", None)) };
-    let scripted = inner.st.lock().unwrap().failures.get_mut(method).and_then(VecDeque::pop_front);
-    match scripted {
-        Some(Failure::RetryAfter(s)) => {
-            let msg = format!("Too Many Requests: retry after {s}");
-            return (429, error(429, &msg, Some(json!({"retry_after": s}))));
+    let scripted = {
+        let mut st = inner.st.lock().unwrap();
+        if method.starts_with("send")
+            && let Some(refused) = st.inside_flood_wait(token)
+        {
+            return refused;
         }
+        st.failures.get_mut(method).and_then(VecDeque::pop_front)
+    };
+    match scripted {
+        Some(Failure::RetryAfter(s)) => return inner.st.lock().unwrap().flood(token, s),
         Some(Failure::Blocked) => return (403, error(403, "Forbidden: bot was blocked by the user", None)),
         Some(Failure::ChatNotFound) => return (400, error(400, "Bad Request: chat not found", None)),
         Some(Failure::ServerError) => return (500, error(500, "Internal Server Error", None)),
@@ -511,19 +562,23 @@ async fn get_updates(inner: &Inner, token: &str, p: &Value) -> (u16, Response) {
     }
 }
 
+/// Telegram's messages per second for one bot.
+const LIMIT_PER_SECOND: f64 = 30.0;
+
 fn send(inner: &Inner, token: &str, method: &str, p: &Value, me: Value) -> (u16, Response) {
     let mut st = inner.st.lock().unwrap();
     if st.limits {
+        // A bucket of 30 that refills at 30 a second: a sender keeping to the rate is never
+        // refused, however its requests bunch on the way here, and a burst beyond it is.
         let now = Instant::now();
-        let recent = st.recent_sends.entry(token.into()).or_default();
-        while recent.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
-            recent.pop_front();
-        }
-        if recent.len() >= 30 {
+        let (tokens, at) = st.allowance.entry(token.into()).or_insert((LIMIT_PER_SECOND, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * LIMIT_PER_SECOND).min(LIMIT_PER_SECOND);
+        *at = now;
+        if *tokens < 1.0 {
             st.throttled += 1;
-            return (429, error(429, "Too Many Requests: retry after 1", Some(json!({"retry_after": 1}))));
+            return st.flood(token, 1);
         }
-        recent.push_back(now);
+        *tokens -= 1.0;
     }
     st.next_message += 1;
     let chat = int(&p["chat_id"]).unwrap_or(0);

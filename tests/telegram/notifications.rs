@@ -103,10 +103,7 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     );
     // A later event that is always notified: once it arrives, the notifier (which takes
     // events in order) has decided about the message above while the console was open.
-    let (status, _) = admin
-        .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": "once more"}))
-        .await;
-    assert_eq!(status, 200);
+    hand_to(&admin, chat_id, bob.id, "once more").await;
     fake.wait_until("the second transfer notification", |c| {
         c.iter().any(|c| c.token == notify_token && c.params["text"].as_str().is_some_and(|t| t.contains("once more")))
     })
@@ -132,6 +129,23 @@ async fn an_operator_links_telegram_is_notified_and_replies_from_telegram() {
     assert_eq!(status, 204);
     let (_, me) = bob.get("/api/v1/me").await;
     assert_eq!(me["notify"]["telegram"], false);
+    // A transfer to Bob now notifies nobody: once the one to Carl after it is sent (the
+    // notifier takes events in order), Bob's has been decided.
+    let carl = app.operator(&admin, "Carl").await;
+    link_telegram(&carl, &fake, notify_token, 9002).await;
+    hand_to(&admin, chat_id, bob.id, "after the disconnect").await;
+    hand_to(&admin, chat_id, carl.id, "for Carl").await;
+    let calls = fake
+        .wait_until("Carl's notification", |c| {
+            c.iter().any(|c| {
+                c.params["chat_id"] == 9002 && c.params["text"].as_str().is_some_and(|t| t.contains("for Carl"))
+            })
+        })
+        .await;
+    assert!(
+        !calls.iter().any(|c| c.params["text"].as_str().is_some_and(|t| t.contains("after the disconnect"))),
+        "a disconnected operator was notified"
+    );
 }
 
 /// Links `op` to the notifications bot as Telegram user `tg_id`.
@@ -157,10 +171,7 @@ async fn a_console_open_on_another_node_holds_message_notifications_back() {
         let admin = admin.clone();
         let fake = &fake;
         async move {
-            let (status, _) = admin
-                .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": comment}))
-                .await;
-            assert_eq!(status, 200);
+            hand_to(&admin, chat_id, bob.id, comment).await;
             // Transfers are always notified; the notifier takes events in order, so once
             // this one is sent, every message before it has been decided.
             fake.wait_until(comment, |c| {
@@ -227,12 +238,8 @@ async fn an_event_committed_before_a_stop_is_notified_once_after_the_restart() {
     channel(&admin, &fake, NOTIFY_TOKEN, "polling", json!({"notify_operators": true})).await;
     link_telegram(&bob, &fake, NOTIFY_TOKEN, 9001).await;
     let chat_id = customer_chat(&app, &admin, &fake, customers).await;
-    let transfer = |admin: Session, comment: &'static str| async move {
-        let (status, _) = admin
-            .post(&format!("/api/v1/chats/{chat_id}/transfer"), json!({"operator_id": bob.id, "comment": comment}))
-            .await;
-        assert_eq!(status, 200);
-    };
+    let transfer =
+        |admin: Session, comment: &'static str| async move { hand_to(&admin, chat_id, bob.id, comment).await };
     transfer(admin.clone(), "before the stop").await;
     let noticed = |c: &Call, needle: &str| {
         c.token == NOTIFY_TOKEN && c.params["text"].as_str().is_some_and(|t| t.contains(needle))
@@ -251,4 +258,16 @@ async fn an_event_committed_before_a_stop_is_notified_once_after_the_restart() {
     fake.wait_until("the later notice", |c| c.iter().any(|c| noticed(c, "after the second start"))).await;
     let before = fake.all_calls("sendMessage").iter().filter(|c| noticed(c, "before the stop")).count();
     assert_eq!(before, 1, "the transfer before the stop was notified {before} times");
+}
+
+/// Transfers the chat to `to` with `comment`, by way of the admin when `to` has it
+/// already (a transfer to the current assignee is refused): a notice `to` always gets.
+async fn hand_to(admin: &Session, chat_id: i64, to: i64, comment: &str) {
+    let path = format!("/api/v1/chats/{chat_id}/transfer");
+    let (_, chat) = admin.get(&format!("/api/v1/chats/{chat_id}")).await;
+    if chat["assignee"]["id"] == to {
+        assert_eq!(admin.post(&path, json!({"operator_id": admin.id})).await.0, 200);
+    }
+    let (status, body) = admin.post(&path, json!({"operator_id": to, "comment": comment})).await;
+    assert_eq!(status, 200, "{body}");
 }

@@ -103,8 +103,10 @@ async fn rate_limits_pause_and_retry_and_slow_answers_are_waited_for() {
     let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "after the pause"})).await;
     let sent = wait_state(&mut events, &reply["id"], "sent").await;
     assert_eq!(sent["data"]["message"]["state"], "sent");
+    // The fake refuses every send inside the retry_after window: one try after the 429.
     let attempts = fake.all_calls("sendMessage");
     assert_eq!(attempts.iter().map(|c| c.status).collect::<Vec<_>>(), [429, 200]);
+    assert_eq!(fake.early_sends(), 0);
 }
 
 #[tokio::test]
