@@ -2,7 +2,7 @@
 //! window and the template picker, read ticks, the contact's reaction, and Settings
 //! showing a channel whose token WhatsApp refused.
 
-use thirtyfour::prelude::*;
+use thirtyfour::By;
 
 use super::*;
 use crate::support::browser;
@@ -71,9 +71,9 @@ async fn a_closed_window_offers_templates_and_ticks_and_reactions_show() {
     whatsapp_fake::deliver(&app.base, id, &ada.text("wamid.back", "thanks")).await;
     b.wait_until("the window open again", "document.querySelector('[data-testid=window-closed][hidden]')").await;
     fake.fail(&[Failure::Graph(401, 190, None)]);
-    let composer = b.driver.find(By::Css("[data-testid=composer]")).await.unwrap();
-    composer.send_keys("You're welcome").await.unwrap();
-    composer.send_keys(Key::Enter).await.unwrap();
+    let mut events = admin.events(0).await;
+    let (_, reply) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "You're welcome"})).await;
+    wait_state(&mut events, &reply["id"], "failed").await;
     b.wait_until("the failure", "document.querySelector('[data-testid=message-state][data-state=failed]')").await;
     b.click("[data-testid=nav-settings]").await;
     let settings_link = "document.querySelector('[data-testid=channel-broken]')";
