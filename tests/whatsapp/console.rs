@@ -6,14 +6,13 @@ use thirtyfour::By;
 
 use super::*;
 use crate::support::browser;
-use crate::support::spawn_app_clocked;
 use crate::support::whatsapp_fake::Failure;
 
 #[tokio::test]
 async fn a_closed_window_offers_templates_and_ticks_and_reactions_show() {
     let Some(b) = browser::start("console whatsapp").await else { return };
-    let app = spawn_app_clocked(|_| {}).await;
-    let clock = app.clock.clone().unwrap();
+    // A real clock: the console drops live events stamped before it loaded.
+    let app = spawn_app().await;
     let admin = app.admin().await;
     let fake = FakeGraph::start().await;
     fake.add_template(
@@ -22,11 +21,15 @@ async fn a_closed_window_offers_templates_and_ticks_and_reactions_show() {
     );
     let id = channel(&admin, &fake).await;
     // Ada wrote 25 hours ago.
-    let now = parley::clock::system_now_ms();
-    clock.set(now - 25 * 3_600_000);
     let ada = Customer::new("15550001111", "Ada");
     let chat_id = customer_chat(&app, &admin, id, &ada).await;
-    clock.set(now);
+    app.app()
+        .store
+        .write(|db| -> parley::error::Result<u64> {
+            Ok(db.exec("UPDATE messages SET created_at = created_at - 90000000 WHERE direction = 'in'", &[])?)
+        })
+        .await
+        .unwrap();
 
     b.log_in(&app.base, "admin@example.com", "correct horse").await;
     let row = format!("document.querySelector('[data-testid=chat-row][data-chat-id=\"{chat_id}\"]')");
