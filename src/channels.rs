@@ -33,7 +33,7 @@ impl Connectors {
     }
 }
 
-const SELECT: &str = "SELECT id, kind, name, key, settings, distribution, created_at FROM channels";
+const SELECT: &str = "SELECT id, kind, name, key, settings, distribution, created_at, broken_reason FROM channels";
 
 /// A stored channel: what the connector sees, plus its public key.
 #[derive(Debug, Clone)]
@@ -42,6 +42,8 @@ pub struct StoredChannel {
     pub key: String,
     pub distribution: bool,
     pub created_at: i64,
+    /// Why the platform refused the channel's credentials, until its settings change.
+    pub broken_reason: Option<String>,
 }
 
 fn from_row(r: &Row) -> Result<StoredChannel> {
@@ -55,6 +57,7 @@ fn from_row(r: &Row) -> Result<StoredChannel> {
         key: r.get("key")?,
         distribution: r.get("distribution")?,
         created_at: r.get("created_at")?,
+        broken_reason: r.get("broken_reason")?,
     })
 }
 
@@ -83,6 +86,10 @@ pub fn first_of_kind(db: &mut Db, kind: &str) -> Result<Option<StoredChannel>> {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 #[schema(as = Channel)]
 pub struct PublicChannel {
+    /// Why the platform refused the channel's credentials (an expired token); cleared
+    /// when its settings change. Left out while the channel works.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broken_reason: Option<String>,
     pub created_at: crate::model::Time,
     /// Whether chats of this channel are handed out automatically.
     pub distribution: bool,
@@ -115,6 +122,7 @@ pub fn public(c: &StoredChannel, secrets: &[&str]) -> PublicChannel {
         settings,
         distribution: c.distribution,
         created_at: crate::model::Time(c.created_at),
+        broken_reason: c.broken_reason.clone(),
     }
 }
 
@@ -149,7 +157,11 @@ pub fn update(
         db.exec("UPDATE channels SET name = $1 WHERE id = $2", params![name, id])?;
     }
     if let Some(settings) = settings {
-        db.exec("UPDATE channels SET settings = $1 WHERE id = $2", params![settings.to_string(), id])?;
+        // New credentials get a new chance.
+        db.exec(
+            "UPDATE channels SET settings = $1, broken_reason = NULL WHERE id = $2",
+            params![settings.to_string(), id],
+        )?;
     }
     if let Some(d) = distribution {
         db.exec("UPDATE channels SET distribution = $1 WHERE id = $2", params![d, id])?;

@@ -83,6 +83,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     let mut connectors = channels::Connectors::default();
     connectors.add(Arc::new(parley_telegram::TelegramConnector::new()));
     connectors.add(Arc::new(parley_webhook::WebhookConnector::new()));
+    connectors.add(Arc::new(parley_whatsapp::WhatsAppConnector::new()));
     let visitors = parley_widget::Visitors::default();
     connectors.add(Arc::new(parley_widget::WidgetConnector::new(visitors.clone())));
 

@@ -22,4 +22,5 @@ mod robustness;
 mod rows;
 mod telegram;
 mod typed_states;
+mod whatsapp;
 mod widget;

@@ -76,9 +76,16 @@ pub async fn history(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reply {
+    /// The text; may be left out when a template is sent.
+    #[serde(default)]
     text: String,
     /// The channel to send through (default: the chat's active channel).
     channel_id: Option<i64>,
+    /// An approved template (`{name, language, parameters}`) instead of a text: what a
+    /// WhatsApp channel takes outside its 24-hour window
+    /// (`GET /api/v1/channels/{id}/templates` lists them).
+    #[schema(value_type = Option<Object>)]
+    template: Option<parley_sdk::Template>,
 }
 
 #[utoipa::path(post, path = "/api/v1/chats/{id}/messages", tag = "chats",
@@ -90,7 +97,7 @@ pub struct Reply {
         (status = 400, description = "Malformed body or id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such chat, or not visible to the caller", body = ErrorBody),
-        (status = 422, description = "Empty or too long text, or a channel the contact is not on", body = ErrorBody),
+        (status = 422, description = "Empty or too long text, a malformed template, or a channel the contact is not on", body = ErrorBody),
     ))]
 pub async fn reply(
     State(app): State<App>,
@@ -99,8 +106,13 @@ pub async fn reply(
     AppJson(body): AppJson<Reply>,
 ) -> ApiResult<(StatusCode, axum::Json<Message>)> {
     let (viewer, now, max) = (auth.viewer(&app), app.now(), app.config.limits.message_chars);
-    let message =
-        app.store.write(move |db| messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now)).await?;
+    let message = app
+        .store
+        .write(move |db| match &body.template {
+            Some(t) => messages::reply_template(db, &viewer, id, t, body.channel_id, now),
+            None => messages::reply(db, &viewer, id, &body.text, body.channel_id, max, now),
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(message)))
 }
 

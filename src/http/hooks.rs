@@ -1,14 +1,16 @@
-//! `POST /hooks/{channel_id}`: platform webhooks, handed to the channel's connector,
-//! which answers only after the update is committed.
+//! `/hooks/{channel_id}`: platform webhooks, handed to the channel's connector, which
+//! answers only after the update is committed. `GET` carries a platform's verification
+//! handshake (WhatsApp's `hub.challenge`), `POST` its updates.
 
 use std::collections::HashMap;
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::WebhookRequest;
 
-use super::error::{ApiError, ApiResult, AppBytes, AppPath, ErrorBody};
+use super::error::{ApiError, ApiResult, AppBytes, AppPath, AppQuery, ErrorBody};
 use crate::app::App;
 
 // The body and the answer are the platform's own (Telegram's update, a webhook
@@ -25,8 +27,38 @@ use crate::app::App;
 pub async fn receive(
     State(app): State<App>,
     AppPath(id): AppPath<i64>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
     headers: HeaderMap,
     AppBytes(body): AppBytes,
+) -> ApiResult<Response> {
+    hand_over(app, id, Method::POST, query, headers, body).await
+}
+
+// WhatsApp's subscription check: `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`.
+#[utoipa::path(get, path = "/hooks/{channel_id}", tag = "webhooks",
+    params(("channel_id" = i64, Path, description = "The channel the platform verifies")),
+    responses(
+        (status = 200, description = "The challenge, echoed (as the connector answers)"),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 403, description = "Wrong verify token (as the connector answers)"),
+        (status = 404, description = "No such channel, or its kind takes no webhooks", body = ErrorBody),
+    ))]
+pub async fn verify(
+    State(app): State<App>,
+    AppPath(id): AppPath<i64>,
+    AppQuery(query): AppQuery<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    hand_over(app, id, Method::GET, query, headers, Bytes::new()).await
+}
+
+async fn hand_over(
+    app: App,
+    id: i64,
+    method: Method,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> ApiResult<Response> {
     let stored = app
         .channel_cache
@@ -41,7 +73,7 @@ pub async fn receive(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
         .collect();
-    let request = WebhookRequest { headers, body: body.to_vec() };
+    let request = WebhookRequest { headers, body: body.to_vec(), method: method.as_str().to_owned(), query };
     let answer = connector.handle_webhook(&stored.channel, request, crate::hub::handle(&app)).await;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok(platform_answer(status, answer.body))

@@ -15,6 +15,7 @@ mod hooks;
 mod notify;
 pub mod openapi;
 mod reports;
+mod templates;
 pub mod widget;
 
 use axum::Router;
@@ -57,6 +58,7 @@ pub fn router(app: App) -> Router {
         .route("/channels", get(channels::list).post(channels::create))
         .route("/channels/{id}", get(channels::get).patch(channels::update))
         .route("/channels/{id}/files/{file_id}", get(files::fetch))
+        .route("/channels/{id}/templates", get(templates::templates))
         .route("/queue", get(reports::queue))
         .route("/reports/conversations", get(reports::conversations))
         .route("/reports/operator-status", get(reports::operator_status))
@@ -70,7 +72,7 @@ pub fn router(app: App) -> Router {
     let body_limit = app.config.limits.body_bytes;
     Router::new()
         .nest("/api/v1", api)
-        .route("/hooks/{channel_id}", post(hooks::receive))
+        .route("/hooks/{channel_id}", post(hooks::receive).get(hooks::verify))
         .route("/widget.js", get(assets::widget_js))
         .route("/widget/config", get(widget::config))
         .route("/widget/ws", get(widget::connect))

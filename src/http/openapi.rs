@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{assets, auth, channels, chats, contacts, events, files, hooks, notify, reports, widget};
+use super::{assets, auth, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,10 +28,11 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,
         contacts::list, contacts::get, contacts::update, contacts::duplicates, contacts::merge,
         contacts::merges, contacts::undo_merge, contacts::search_messages,
-        channels::list, channels::create, channels::get, channels::update, files::fetch,
+        channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
         events::subscribe, assets::openapi,
         hooks::receive,
+        hooks::verify,
         widget::config, widget::connect,
         assets::widget_js, assets::demo, assets::healthz, assets::metrics,
         assets::console_index, assets::console_login, assets::console_setup, assets::console_file,

@@ -22,8 +22,15 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     if inbound.external_id.is_empty() || inbound.platform_message_id.is_empty() {
         return Err(Error::Invalid("an inbound event needs a sender and a message id".into()));
     }
-    if let InboundKind::Edit = inbound.kind {
-        return edit(db, inbound, now);
+    match &inbound.kind {
+        InboundKind::Edit => return edit(db, inbound, now),
+        InboundKind::Reaction { to, emoji } => {
+            return super::receipts::react(db, inbound.channel_id, &inbound.external_id, to, emoji, now);
+        }
+        InboundKind::Status { to, state, reason } => {
+            return super::receipts::report(db, inbound.channel_id, to, *state, reason.as_deref(), now);
+        }
+        InboundKind::Message | InboundKind::ButtonPress { .. } => {}
     }
     if let Some(r) = db.query_opt(
         "SELECT id, chat_id FROM messages WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
@@ -54,6 +61,7 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     });
     let (identity_id, contact_id) =
         identity_for(db, inbound.channel_id, &inbound.external_id, &inbound.profile, payload, now)?;
+    super::receipts::keep_referral(db, contact_id, &content.attachments)?;
     let chat = open_chat(db, contact_id, inbound.channel_id, now)?;
 
     let attachments = (!content.attachments.is_empty()).then(|| json!(content.attachments).to_string());

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use parley_sdk::Content;
+use parley_sdk::{Content, Template};
 use serde::Serialize;
 use serde_json::json;
 
@@ -42,6 +42,30 @@ pub fn reply(
     access::chat(db, viewer, chat_id)?;
     let text = check_text(text, max_chars)?;
     let id = enqueue(db, chat_id, channel_id, &Content::text(text), Author::Operator(viewer.operator_id), now)?;
+    views::message(db, id)
+}
+
+/// An operator's approved template (WhatsApp's, outside its 24-hour window). It is
+/// stored as the message's one attachment, so history and the outbox read it back as
+/// any content; the platform checks that the name and language exist.
+pub fn reply_template(
+    db: &mut Db,
+    viewer: &Viewer,
+    chat_id: i64,
+    template: &Template,
+    channel_id: Option<i64>,
+    now: i64,
+) -> Result<Message> {
+    access::chat(db, viewer, chat_id)?;
+    let name_ok = |s: &str, max: usize| !s.is_empty() && s.len() <= max && !s.contains(char::is_whitespace);
+    if !name_ok(&template.name, 512) || !name_ok(&template.language, 16) {
+        return Err(Error::Invalid("a template needs its name and language code (e.g. en_US)".into()));
+    }
+    if template.parameters.len() > 50 || template.parameters.iter().any(|p| p.trim().is_empty() || p.len() > 1024) {
+        return Err(Error::Invalid("template parameters must be 1 to 1,024 characters each, 50 at most".into()));
+    }
+    let content = Content { attachments: vec![template.to_attachment()], ..Content::default() };
+    let id = enqueue(db, chat_id, channel_id, &content, Author::Operator(viewer.operator_id), now)?;
     views::message(db, id)
 }
 

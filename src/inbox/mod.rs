@@ -11,6 +11,7 @@ pub mod figures;
 pub mod ingest;
 pub mod merge;
 pub mod messages;
+pub mod receipts;
 pub mod search;
 pub mod views;
 

@@ -27,6 +27,9 @@ pub struct Message {
     pub failure_reason: Option<String>,
     pub id: i64,
     pub kind: MessageKind,
+    /// The contact's reaction to this message (`{emoji, by}`); left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Json>,
     /// Outbound messages only.
     pub state: Option<MessageState>,
     pub text: Option<String>,

@@ -46,6 +46,7 @@ fn message() -> Message {
         failure_reason: None,
         id: 17,
         kind: MessageKind::Message,
+        reactions: Vec::new(),
         state: Some(MessageState::Queued),
         text: Some("hé \"quoted\"".into()),
     }

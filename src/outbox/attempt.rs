@@ -30,6 +30,11 @@ pub enum Outcome {
         reason: String,
         unreachable: bool,
     },
+    /// The platform refused the channel's credentials: the message fails and the
+    /// channel is marked broken (shown in Settings) until its settings change.
+    Broken {
+        reason: String,
+    },
 }
 
 pub async fn attempt(app: &App, send: &Send) -> Outcome {
@@ -51,12 +56,37 @@ pub async fn attempt(app: &App, send: &Send) -> Outcome {
             unreachable: false,
         };
     };
+    if let Some(reason) = outside_window(connector.reply_window(), send, app.now()) {
+        return Outcome::Failed { reason, unreachable: false };
+    }
     // Kept well inside the claim's lease, so that no other node takes a send still running.
     let timeout = Duration::from_millis(app.config.outbox.send_timeout_ms.clamp(1, LEASE_MS as u64 / 2));
     let result = tokio::time::timeout(timeout, connector.send(channel, &send.outbound))
         .await
         .unwrap_or_else(|_| Err(SendError::Transient("the platform did not answer in time".into())));
     decide(result, send, &app.config.outbox, app.now(), &mut rand::rng())
+}
+
+/// Why a message may not go now, for a platform that takes free-form messages only
+/// within `window` of the contact's last message (WhatsApp's 24 hours): failed at once,
+/// without calling the platform, so the operator learns it while the contact is still
+/// there to be sent a template. Templates are what the window allows.
+pub fn outside_window(window: Option<Duration>, send: &Send, now: i64) -> Option<String> {
+    let window = window?;
+    let What::Message { last_inbound_at, .. } = &send.what else { return None };
+    if send.outbound.content.template().is_some() {
+        return None;
+    }
+    let hours = window.as_secs() / 3600;
+    let since = match last_inbound_at {
+        Some(at) if now - at <= window.as_millis() as i64 => return None,
+        Some(at) => format!("last wrote {} hours ago", (now - at) / 3_600_000),
+        None => "has never written on this channel".into(),
+    };
+    Some(format!(
+        "outside the {hours}-hour customer-service window: the contact {since}; \
+         only an approved template can be sent until they write again"
+    ))
 }
 
 /// The decision for a connector's answer; pure, so it is tested without a platform.
@@ -86,6 +116,7 @@ pub fn decide(
         }
         Err(SendError::RecipientAway) => Outcome::Park,
         Err(SendError::Permanent { reason, unreachable }) => Outcome::Failed { reason, unreachable },
+        Err(SendError::ChannelBroken(reason)) => Outcome::Broken { reason },
         Err(SendError::Partial { error, .. }) => {
             Outcome::Failed { reason: format!("a connector nested its partial failures: {error}"), unreachable: false }
         }
@@ -156,6 +187,30 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn outside_a_reply_window_only_templates_go() {
+        const DAY: Duration = Duration::from_secs(24 * 3600);
+        let hour = 3_600_000;
+        let mut s = send(0);
+        s.what =
+            What::Message { message_id: 1, chat_id: 1, identity_id: 1, unreachable: None, last_inbound_at: Some(0) };
+        assert_eq!(outside_window(None, &s, 100 * hour), None, "a platform without a window");
+        assert_eq!(outside_window(Some(DAY), &s, 24 * hour), None, "24 hours to the millisecond is inside");
+        let reason = outside_window(Some(DAY), &s, 30 * hour).expect("closed after 30 hours");
+        assert!(reason.contains("24-hour") && reason.contains("30 hours ago"), "{reason}");
+        let template = parley_sdk::Template { name: "t".into(), language: "en".into(), parameters: Vec::new() };
+        s.outbound.content = Content { attachments: vec![template.to_attachment()], ..Content::default() };
+        assert_eq!(outside_window(Some(DAY), &s, 30 * hour), None, "a template goes");
+        s.outbound.content = Content::text("hi");
+        s.what = What::Message { message_id: 1, chat_id: 1, identity_id: 1, unreachable: None, last_inbound_at: None };
+        assert!(outside_window(Some(DAY), &s, 0).unwrap().contains("never written"));
+        assert_eq!(
+            outside_window(Some(DAY), &send(0), 30 * hour),
+            None,
+            "texts to linked operator chats are not replies"
+        );
     }
 
     #[test]

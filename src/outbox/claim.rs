@@ -31,7 +31,14 @@ pub struct Send {
 #[derive(Debug)]
 pub enum What {
     /// A customer chat's message; the identity is marked unreachable on a permanent refusal.
-    Message { message_id: i64, chat_id: i64, identity_id: i64, unreachable: Option<String> },
+    /// `last_inbound_at`: when the contact last wrote on this channel (a reply window).
+    Message {
+        message_id: i64,
+        chat_id: i64,
+        identity_id: i64,
+        unreachable: Option<String>,
+        last_inbound_at: Option<i64>,
+    },
     /// A text to a linked messenger chat.
     Text { notification_id: Option<i64> },
 }
@@ -39,7 +46,8 @@ pub enum What {
 const SELECT: &str = "SELECT o.id, o.queue, o.lane, o.channel_id, o.attempts, o.parts_sent, o.message_id, \
     o.notification_id, o.recipient, o.text AS notice_text, o.created_at AS queued_at, m.chat_id, m.identity_id, \
     i.external_id, i.unreachable_reason, m.text, m.attachments, m.buttons, m.author_kind, op.name AS operator_name, \
-    m.created_at FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
+    m.created_at, (SELECT MAX(mi.created_at) FROM messages mi WHERE mi.identity_id = m.identity_id \
+    AND mi.direction = 'in') AS last_inbound_at FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
     LEFT JOIN identities i ON i.id = m.identity_id LEFT JOIN operators op ON op.id = m.operator_id";
 
 /// Claims up to `live` sends of the live lane and up to `bulk` of the others (and never
@@ -89,6 +97,7 @@ fn send(r: &Row) -> Result<Send> {
                 chat_id,
                 identity_id: r.get("identity_id")?,
                 unreachable: r.get("unreachable_reason")?,
+                last_inbound_at: r.get("last_inbound_at")?,
             };
             let outbound = Outbound {
                 message_id,

@@ -61,6 +61,11 @@ pub fn record(db: &mut Db, send: &Send, outcome: Outcome, max_attempts: i64, now
             return Ok(());
         }
         Outcome::Failed { reason, unreachable } => fail(db, send, &reason, unreachable)?,
+        Outcome::Broken { reason } => {
+            tracing::warn!(channel.id = send.channel_id, %reason, "the platform refused the channel's credentials");
+            db.exec("UPDATE channels SET broken_reason = $1 WHERE id = $2", params![reason.as_str(), send.channel_id])?;
+            fail(db, send, &reason, false)?;
+        }
     }
     if let What::Message { message_id, chat_id, .. } = &send.what {
         let message = crate::inbox::views::message(db, *message_id)?;

@@ -144,6 +144,7 @@ fn outcome_name(o: &attempt::Outcome) -> &'static str {
         attempt::Outcome::Retry { .. } => "retry",
         attempt::Outcome::Park => "parked",
         attempt::Outcome::Failed { .. } => "failed",
+        attempt::Outcome::Broken { .. } => "channel_broken",
     }
 }
 

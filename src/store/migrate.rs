@@ -59,6 +59,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_outbox_jobs.sql"),
         include_str!("../../migrations/postgres/0009_outbox_jobs.sql"),
     ),
+    (
+        10,
+        "whatsapp",
+        include_str!("../../migrations/sqlite/0010_whatsapp.sql"),
+        include_str!("../../migrations/postgres/0010_whatsapp.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step

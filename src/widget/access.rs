@@ -68,7 +68,7 @@ mod tests {
 
     fn channel(settings: Json) -> StoredChannel {
         let channel = Channel { id: 1, kind: "widget".into(), name: "Site".into(), settings };
-        StoredChannel { channel, key: "k".into(), distribution: true, created_at: 0 }
+        StoredChannel { channel, key: "k".into(), distribution: true, created_at: 0, broken_reason: None }
     }
 
     #[test]

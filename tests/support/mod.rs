@@ -7,6 +7,7 @@ pub mod client;
 pub mod telegram_fake;
 pub mod visitor;
 pub mod webhook_fake;
+pub mod whatsapp_fake;
 
 use std::sync::Arc;
 use std::time::Duration;

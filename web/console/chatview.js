@@ -17,7 +17,7 @@ export class ChatView {
     this.ctx = ctx;
     this.chat = null;
     this.seq = 0;
-    this.composer = new Composer({ flash: ctx.flash, onSent: (m) => this.addMessage(m) });
+    this.composer = new Composer({ flash: ctx.flash, onSent: (m) => this.addMessage(m, { posted: true }) });
     this.typingTimer = 0;
     this.readTimer = 0;
     this.el = h('section', { class: 'pane pane-chat', 'aria-label': 'Conversation' });
@@ -164,6 +164,7 @@ export class ChatView {
     if (!fresh.length) { this.updateTop(); return; }
     const oldHeight = this.history.scrollHeight;
     const oldTop = this.history.scrollTop;
+    this.composer.sawMessages(fresh);
     const frag = renderBatch(fresh, this.msgCtx());
     // The old first day separator is dropped when the new batch ends on the same day.
     const first = this.msgs.firstElementChild;
@@ -208,10 +209,13 @@ export class ChatView {
 
   scrollToBottom() { this.history.scrollTop = this.history.scrollHeight; this.jump.hidden = true; }
 
-  /** A message for this chat (from an event or our own POST): append, or update if known. */
-  addMessage(m) {
+  /** A message for this chat (from an event or our own POST): append, or update if known.
+   *  The answer to our own POST is older than any event about the message: when the socket
+   *  was first (the platform already sent, delivered or failed it), that answer is dropped. */
+  addMessage(m, { posted = false } = {}) {
     if (!this.chat || m.chat_id !== this.chat.id) return;
-    if (this.els.has(m.id)) { this.updateMessage(m); return; }
+    if (this.els.has(m.id)) { if (!posted) this.updateMessage(m); return; }
+    this.composer.sawMessages([m]);
     const stick = this.nearBottom();
     const el = renderMessage(m, this.msgCtx());
     const lastEl = this.els.get(this.ids[this.ids.length - 1]);

@@ -1,6 +1,7 @@
 // messages.js — how one message of the history looks: author, channel badge, text (always
 // as text, links made clickable node by node, the platform's bold/italic/code kept), attachments, buttons, time and delivery
-// ticks, failures with their reason, and notes with their yellow "Note" look.
+// ticks (delivered, then read in colour), failures with their reason, the contact's reaction
+// (as text), and notes with their yellow "Note" look.
 
 import { h, icon, channelIcon, channelLabel, timeOf, fullDate, dayKey, dayLabel, safeUrl } from './dom.js';
 import { formatted } from './formatted.js';
@@ -41,7 +42,8 @@ function attachments(list) {
   if (!list?.length) return null;
   return h('div', { class: 'attachments' }, list.map((a) => {
     const url = safeUrl(a.url);
-    const label = a.name || a.kind || 'attachment';
+    const label = a.kind === 'template' ? `Template “${a.name}” (${a.extra?.language || '?'})${(a.extra?.parameters || []).length ? ': ' + a.extra.parameters.join(', ') : ''}`
+      : a.name || a.kind || 'attachment';
     const size = a.size ? ` · ${formatSize(a.size)}` : '';
     if (url && (a.kind === 'image' || (a.mime || '').startsWith('image/'))) {
       return h('a', { class: 'attachment attachment-image', href: url, target: '_blank', rel: 'noopener noreferrer' },
@@ -93,6 +95,10 @@ export function renderMessage(m, ctx) {
     m.edited_at && h('span', { class: 'edited', title: `Edited ${fullDate(m.edited_at)}` }, 'edited'),
     h('time', { class: 'msg-time', datetime: m.created_at, title: fullDate(m.created_at) }, timeOf(m.created_at)),
     ticks(m));
+  const reactions = m.reactions?.length
+    ? h('div', { class: 'msg-reactions', 'data-testid': 'message-reactions', 'aria-label': 'Reactions' },
+      m.reactions.map((r) => h('span', { class: 'msg-reaction', title: r.by === 'contact' ? 'The contact reacted' : '' }, r.emoji)))
+    : null;
   const failed = m.state === 'failed'
     ? h('div', { class: 'msg-failed', role: 'note' }, icon('alert'),
       h('span', { 'data-testid': 'failure-reason' }, `Not delivered${m.failure_reason ? ': ' + m.failure_reason : ''}`))
@@ -100,7 +106,7 @@ export function renderMessage(m, ctx) {
   return h('div', attrs,
     h('div', { class: 'bubble', title: note ? 'Internal note: only operators see it' : null },
       head, (m.text || !m.attachments?.length) && text, attachments(m.attachments), buttons, meta),
-    failed);
+    reactions, failed);
 }
 
 /** Appends messages (oldest first) to `container` as a fragment with day separators. */

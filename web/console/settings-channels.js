@@ -10,9 +10,10 @@ import { openModal } from './modal.js';
 import {
   field, select, section, formError, showError, clearInvalid, FormProblem, codeBox, randomSecret, busy,
 } from './settings-form.js';
+import { whatsappForm, whatsappInstall, whatsappCreated, whatsappMeta } from './settings-whatsapp.js';
 
-const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot']];
-const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot' };
+const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot'], ['whatsapp', 'WhatsApp (Cloud API)']];
+const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot', whatsapp: 'e.g. Shop WhatsApp' };
 const TELEGRAM_API = 'https://api.telegram.org';
 
 // What a new widget starts with: the same as connectors/widget default_settings().
@@ -75,6 +76,10 @@ export class ChannelsPanel {
     const meta = [channelLabel(c.kind), ' · key ', h('code', { class: 'channel-key' }, c.key)];
     if (c.kind === 'telegram' && s.bot_username) meta.push(` · @${s.bot_username}`, s.mode === 'polling' ? ' · polling' : '');
     if (c.kind === 'webhook' && !s.url) meta.push(' · receives only');
+    if (c.kind === 'whatsapp') meta.push(whatsappMeta(s));
+    // The platform refused the channel's credentials (e.g. an expired token).
+    const broken = c.broken_reason && h('span', { class: 'small warn-text row-broken', 'data-testid': 'channel-broken', role: 'status' },
+      icon('alert'), `Not working: ${c.broken_reason}`);
     const toggle = h('input', {
       type: 'checkbox', role: 'switch', class: 'switch-input', 'data-testid': 'channel-distribution', checked: !!c.distribution,
       onchange: () => this.setDistribution(c, toggle),
@@ -83,7 +88,7 @@ export class ChannelsPanel {
       channelIcon(c, 32),
       h('div', { class: 'row-text' },
         h('span', { class: 'row-title' }, c.name),
-        h('span', { class: 'muted small row-meta' }, meta)),
+        h('span', { class: 'muted small row-meta' }, meta), broken),
       h('label', { class: 'switch', title: 'Off: new chats of this channel wait in the queue until someone takes them' },
         toggle, h('span', { class: 'switch-track', 'aria-hidden': 'true' }), h('span', { class: 'small' }, 'Distribute new chats automatically')),
       h('button', {
@@ -166,7 +171,7 @@ export class ChannelsPanel {
         throw p;
       }
       const k = kind ? kind.value : channel.kind;
-      busy(save, true, k === 'telegram' ? 'Checking the token…' : 'Saving…');
+      busy(save, true, k === 'telegram' || k === 'whatsapp' ? 'Checking the token…' : 'Saving…');
       try {
         if (isNew) {
           const c = await api.post('/channels', { kind: k, name: name.value.trim(), settings });
@@ -191,6 +196,7 @@ function createdText(c) {
   if (c.kind === 'widget') return 'The widget channel is ready. Paste the tag below into your site.';
   if (c.kind === 'webhook') return 'The webhook channel is ready. Point your system at the address below.';
   if (c.kind === 'telegram') return `Telegram accepted the token${c.settings?.bot_username ? `: @${c.settings.bot_username} is connected` : ''}.`;
+  if (c.kind === 'whatsapp') return whatsappCreated(c);
   return 'The channel is ready.';
 }
 
@@ -217,6 +223,7 @@ function installBlock(c, all) {
         h('code', {}, 'X-Parley-Signature: sha256=…'), ' (details in the README, “Generic webhook channel”):'),
       codeBox(`${location.origin}/hooks/${c.id}`, { testid: 'webhook-address', name: 'Address to POST to' }).el);
   }
+  if (c.kind === 'whatsapp') return whatsappInstall(c);
   if (c.kind === 'telegram' && c.settings?.bot_username) {
     const u = c.settings.bot_username;
     return section('Bot', h('p', { class: 'small' }, 'Customers write to ',
@@ -258,6 +265,8 @@ function otherKind(_stored, channel) {
 }
 
 const FORMS = {
+  whatsapp: whatsappForm,
+
   widget(stored) {
     const s = { ...WIDGET_DEFAULTS, ...stored, prechat: { ...WIDGET_DEFAULTS.prechat, ...(stored.prechat || {}) } };
     const title = textInput(s.title, { 'data-testid': 'widget-title', maxlength: '80' });

@@ -73,3 +73,49 @@ pub struct Button {
     /// What comes back as a button press when the contact presses it.
     pub data: String,
 }
+
+/// The attachment kind of a [`Template`].
+pub const TEMPLATE_KIND: &str = "template";
+
+/// A message template the platform approved beforehand (WhatsApp's, outside its 24-hour
+/// window): its name, language and the values of its `{{1}}`, `{{2}}`... in order. It
+/// travels as an attachment of kind [`TEMPLATE_KIND`], so it is stored and shown like
+/// any other content, and platforms without templates see an attachment they skip.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameters: Vec<String>,
+}
+
+impl Template {
+    pub fn to_attachment(&self) -> Attachment {
+        Attachment {
+            kind: TEMPLATE_KIND.into(),
+            name: Some(self.name.clone()),
+            extra: serde_json::json!({"language": self.language, "parameters": self.parameters}),
+            ..Attachment::default()
+        }
+    }
+
+    /// The template an attachment carries, if it is one.
+    pub fn from_attachment(a: &Attachment) -> Option<Template> {
+        if a.kind != TEMPLATE_KIND {
+            return None;
+        }
+        let parameters = a.extra.get("parameters").and_then(|p| serde_json::from_value(p.clone()).ok());
+        Some(Template {
+            name: a.name.clone()?,
+            language: a.extra.get("language")?.as_str()?.to_owned(),
+            parameters: parameters.unwrap_or_default(),
+        })
+    }
+}
+
+impl Content {
+    /// The template this content sends, if any.
+    pub fn template(&self) -> Option<Template> {
+        self.attachments.iter().find_map(Template::from_attachment)
+    }
+}

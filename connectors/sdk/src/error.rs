@@ -24,6 +24,10 @@ pub enum SendError {
     /// [`crate::Outbound::parts_sent`] and skips them, so the contact never sees one twice.
     #[error("{error} (after {parts_sent} parts were delivered)")]
     Partial { parts_sent: u32, error: Box<SendError> },
+    /// The platform refused the channel's own credentials (an expired or revoked token):
+    /// the message fails and the channel is marked broken until its settings change.
+    #[error("the channel's credentials were refused: {0}")]
+    ChannelBroken(String),
 }
 
 /// Why the hub could not take an inbound event.

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use background::{FileDownload, FileError, LockGuard};
-pub use content::{Attachment, Button, Content, TextEntity};
+pub use content::{Attachment, Button, Content, TEMPLATE_KIND, Template, TextEntity};
 pub use error::{HubError, SendError};
 pub use validation::{Refusal, plain as validation_plain, refusal};
 
@@ -60,6 +60,25 @@ pub enum InboundKind {
     Edit,
     /// The contact pressed an inline button carrying `data`.
     ButtonPress { data: String },
+    /// The contact reacted with `emoji` to the message with platform id `to` (theirs or
+    /// ours); an empty `emoji` takes their reaction back.
+    Reaction { to: String, emoji: String },
+    /// The platform reports what became of an outbound message (platform id `to`): the
+    /// console's ticks. A status for a message the hub does not know is acknowledged
+    /// and ignored.
+    Status { to: String, state: DeliveryState, reason: Option<String> },
+}
+
+/// Where an outbound message is on its way to the contact, as the platform reports it.
+/// A later state never goes back to an earlier one (a late `delivered` after `read`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Sent,
+    Delivered,
+    Read,
+    /// Refused after it was accepted; the reason says why.
+    Failed,
 }
 
 /// One normalized event from a contact, ready for ingest.
@@ -122,12 +141,16 @@ pub struct Sent {
     pub platform_message_id: Option<String>,
 }
 
-/// A platform's HTTP request to `POST /hooks/{channel_id}`, stripped of the web framework.
-#[derive(Debug, Clone)]
+/// A platform's HTTP request to `/hooks/{channel_id}`, stripped of the web framework.
+#[derive(Debug, Clone, Default)]
 pub struct WebhookRequest {
     /// Header names in lower case.
     pub headers: HashMap<String, String>,
     pub body: Vec<u8>,
+    /// `POST` for updates; `GET` for a verification handshake (WhatsApp's `hub.challenge`).
+    pub method: String,
+    /// The query string's parameters, decoded.
+    pub query: HashMap<String, String>,
 }
 
 /// The answer to a webhook request.
@@ -187,6 +210,22 @@ pub trait Connector: Send + Sync {
     /// Names of settings that are secrets and must never be shown back in full.
     fn secret_settings(&self) -> &'static [&'static str] {
         &[]
+    }
+
+    /// How long after the contact's last inbound message the platform still takes
+    /// free-form messages (WhatsApp's 24-hour customer-service window); `None`: always.
+    /// Outside it the outbox fails a message at once, without calling [`Connector::send`],
+    /// unless it is a [`Template`].
+    fn reply_window(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    /// The message templates the platform has approved for this channel, as it
+    /// describes them (`name`, `language`, `status`, `components`...), to send outside
+    /// the reply window. Fails as fetching a file does: the kind has none, or the
+    /// platform cannot answer now.
+    async fn templates(&self, _channel: &Channel) -> Result<Vec<serde_json::Value>, FileError> {
+        Err(FileError::Unsupported)
     }
 
     /// Delivers one outbound message.

@@ -182,7 +182,7 @@ mod tests {
         let body = r#"{"update_id":1,"message":{"message_id":1,"date":1700000000,
             "chat":{"id":5,"type":"private","first_name":"A"},"from":{"id":5,"is_bot":false,"first_name":"A"},"text":"hi"}}"#;
         let headers = HashMap::from([(SECRET_HEADER.to_owned(), secret.to_owned())]);
-        WebhookRequest { headers, body: body.as_bytes().to_vec() }
+        WebhookRequest { headers, body: body.as_bytes().to_vec(), method: "POST".into(), ..WebhookRequest::default() }
     }
 
     #[tokio::test]
