@@ -58,6 +58,8 @@ pub enum InboundKind {
     Edit,
     /// The contact pressed an inline button carrying `data`.
     ButtonPress { data: String },
+    /// The contact deleted the message with this platform id: it is kept, marked deleted.
+    Delete,
 }
 
 /// One normalized event from a contact, ready for ingest.
