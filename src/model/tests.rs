@@ -40,6 +40,7 @@ fn message() -> Message {
         chat_id: 13,
         conversation_id: Some(2),
         created_at: Time(1_700_000_000_123),
+        deleted_at: None,
         direction: Direction::Out,
         edited_at: None,
         entities: vec![json!({"kind": "bold", "length": 2, "offset": 0})],
@@ -84,6 +85,7 @@ fn message_as_before(m: &Message) -> Json {
     v["failure_reason"] = Json::Null;
     v["edited_at"] = Json::Null;
     v["created_at"] = json!("2023-11-14T22:13:20.123Z");
+    v["deleted_at"] = Json::Null;
     v
 }
 

@@ -59,6 +59,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_outbox_jobs.sql"),
         include_str!("../../migrations/postgres/0009_outbox_jobs.sql"),
     ),
+    (
+        11,
+        "deleted_messages",
+        include_str!("../../migrations/sqlite/0011_deleted_messages.sql"),
+        include_str!("../../migrations/postgres/0011_deleted_messages.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step

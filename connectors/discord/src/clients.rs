@@ -18,12 +18,17 @@ pub struct Client {
 }
 
 /// An HTTP client at the channel's address: REST paths `/api/v10/...` hang off `api_url`.
+///
+/// serenity's rate limiter (per-route buckets from Discord's headers, every 429 waited
+/// out for its `retry_after` and tried again) runs at Discord's own address. serenity
+/// 0.12 builds the limiter's requests without the proxy base, so at any other
+/// `api_url` (a limiting proxy such as twilight-http-proxy, or the tests' fake) it is
+/// off, and a 429 reaches the outbox as [`parley_sdk::SendError::RateLimited`].
 pub fn http(s: &Settings) -> Http {
-    let mut b = HttpBuilder::new(&s.token).ratelimiter_disabled(!s.ratelimiter);
-    if s.api_url != crate::settings::DEFAULT_API_URL {
-        b = b.proxy(s.api_url.clone());
+    if s.api_url == crate::settings::DEFAULT_API_URL {
+        return HttpBuilder::new(&s.token).build();
     }
-    b.build()
+    HttpBuilder::new(&s.token).proxy(s.api_url.clone()).ratelimiter_disabled(true).build()
 }
 
 #[derive(Default)]

@@ -12,14 +12,28 @@ use serenity::http::HttpError;
 /// the guild channel).
 const UNREACHABLE: [isize; 4] = [50007, 10003, 10013, 50001];
 
+/// An error with its causes: serenity's own text ("Error while sending HTTP request")
+/// hides the one that says what went wrong.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 pub fn classify(e: Error) -> SendError {
     match e {
         Error::Http(HttpError::UnsuccessfulRequest(r)) => {
             let status = r.status_code.as_u16();
             let reason = format!("Discord answered {status}: {} (code {})", r.error.message, r.error.code);
             if status == 429 {
-                // serenity's limiter already waited out every 429 that said how long;
-                // one that did not is retried after a second.
+                // At Discord's address serenity's limiter waited out the 429 already. Past
+                // a proxy serenity keeps no `retry_after` in its error: wait a second, the
+                // limit of most routes' buckets.
                 SendError::RateLimited(Duration::from_secs(1))
             } else if UNREACHABLE.contains(&r.error.code) {
                 SendError::Permanent { reason, unreachable: true }
@@ -29,7 +43,7 @@ pub fn classify(e: Error) -> SendError {
                 SendError::Permanent { reason, unreachable: false }
             }
         }
-        Error::Http(HttpError::Request(e)) => SendError::Transient(format!("cannot reach Discord: {e}")),
+        Error::Http(HttpError::Request(e)) => SendError::Transient(format!("cannot reach Discord: {}", chain(&e))),
         Error::Http(other) => SendError::Permanent { reason: other.to_string(), unreachable: false },
         Error::Json(e) => SendError::Transient(format!("Discord answered something unreadable: {e}")),
         Error::Io(e) => SendError::Transient(format!("I/O error: {e}")),

@@ -58,7 +58,7 @@ impl Connector for DiscordConnector {
             serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(r)) => {
                 format!("Discord refused the bot token: {} ({})", r.error.message, r.status_code)
             }
-            other => format!("cannot reach Discord at {}: {other}", parsed.api_url),
+            other => format!("cannot reach Discord at {}: {}", parsed.api_url, errors::chain(&other)),
         })?;
         if !me.bot {
             return Err("this token is not a bot's: create a bot in the Developer Portal".into());

@@ -14,13 +14,9 @@ pub struct Settings {
     pub gateway_url: Option<String>,
     /// Guild text channels whose messages are taken in, besides DMs to the bot.
     pub guild_channels: Vec<u64>,
-    /// serenity's pre-emptive rate limiter (off only against a test server that sends
-    /// no rate-limit headers).
-    pub ratelimiter: bool,
 }
 
-const KEYS: [&str; 8] =
-    ["token", "api_url", "gateway_url", "guild_channels", "ratelimiter", "bot_id", "bot_name", "notify_operators"];
+const KEYS: [&str; 7] = ["token", "api_url", "gateway_url", "guild_channels", "bot_id", "bot_name", "notify_operators"];
 
 fn url_setting(settings: &Value, key: &str, schemes: &[&str]) -> Result<Option<String>, String> {
     let Some(raw) = settings.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()) else {
@@ -60,12 +56,7 @@ impl Settings {
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err("guild_channels must be a list of channel ids".into()),
         };
-        let ratelimiter = match settings.get("ratelimiter") {
-            None | Some(Value::Null) => true,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err("ratelimiter must be true or false".into()),
-        };
-        Ok(Settings { token, api_url, gateway_url, guild_channels, ratelimiter })
+        Ok(Settings { token, api_url, gateway_url, guild_channels })
     }
 }
 
@@ -106,7 +97,6 @@ mod tests {
         assert_eq!(s.token, "abc.def");
         assert_eq!(map["api_url"], "https://discord.com");
         assert_eq!(map["guild_channels"], json!(["123", "456"]));
-        assert!(s.ratelimiter);
         assert!(complete(json!({"token": ""})).is_err());
         assert!(complete(json!({"token": "a", "colour": "red"})).is_err());
         assert!(complete(json!({"token": "a", "api_url": "ftp://x"})).is_err());
