@@ -10,9 +10,10 @@ import { openModal } from './modal.js';
 import {
   field, select, section, formError, showError, clearInvalid, FormProblem, codeBox, randomSecret, busy,
 } from './settings-form.js';
+import { discordForm, discordMeta, discordCreatedText, discordInstall } from './settings-discord.js';
 
-const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot']];
-const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot' };
+const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot'], ['discord', 'Discord bot']];
+const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot', discord: 'e.g. Community support' };
 const TELEGRAM_API = 'https://api.telegram.org';
 
 // What a new widget starts with: the same as connectors/widget default_settings().
@@ -74,6 +75,7 @@ export class ChannelsPanel {
     const s = c.settings || {};
     const meta = [channelLabel(c.kind), ' · key ', h('code', { class: 'channel-key' }, c.key)];
     if (c.kind === 'telegram' && s.bot_username) meta.push(` · @${s.bot_username}`, s.mode === 'polling' ? ' · polling' : '');
+    if (c.kind === 'discord') meta.push(...discordMeta(s));
     if (c.kind === 'webhook' && !s.url) meta.push(' · receives only');
     const toggle = h('input', {
       type: 'checkbox', role: 'switch', class: 'switch-input', 'data-testid': 'channel-distribution', checked: !!c.distribution,
@@ -166,7 +168,7 @@ export class ChannelsPanel {
         throw p;
       }
       const k = kind ? kind.value : channel.kind;
-      busy(save, true, k === 'telegram' ? 'Checking the token…' : 'Saving…');
+      busy(save, true, k === 'telegram' || k === 'discord' ? 'Checking the token…' : 'Saving…');
       try {
         if (isNew) {
           const c = await api.post('/channels', { kind: k, name: name.value.trim(), settings });
@@ -191,6 +193,7 @@ function createdText(c) {
   if (c.kind === 'widget') return 'The widget channel is ready. Paste the tag below into your site.';
   if (c.kind === 'webhook') return 'The webhook channel is ready. Point your system at the address below.';
   if (c.kind === 'telegram') return `Telegram accepted the token${c.settings?.bot_username ? `: @${c.settings.bot_username} is connected` : ''}.`;
+  if (c.kind === 'discord') return discordCreatedText(c);
   return 'The channel is ready.';
 }
 
@@ -217,6 +220,7 @@ function installBlock(c, all) {
         h('code', {}, 'X-Parley-Signature: sha256=…'), ' (details in the README, “Generic webhook channel”):'),
       codeBox(`${location.origin}/hooks/${c.id}`, { testid: 'webhook-address', name: 'Address to POST to' }).el);
   }
+  if (c.kind === 'discord') return discordInstall(c);
   if (c.kind === 'telegram' && c.settings?.bot_username) {
     const u = c.settings.bot_username;
     return section('Bot', h('p', { class: 'small' }, 'Customers write to ',
@@ -258,6 +262,7 @@ function otherKind(_stored, channel) {
 }
 
 const FORMS = {
+  discord: discordForm,
   widget(stored) {
     const s = { ...WIDGET_DEFAULTS, ...stored, prechat: { ...WIDGET_DEFAULTS.prechat, ...(stored.prechat || {}) } };
     const title = textInput(s.title, { 'data-testid': 'widget-title', maxlength: '80' });
