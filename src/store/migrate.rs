@@ -61,9 +61,9 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
     ),
     (
         11,
-        "deleted_messages",
-        include_str!("../../migrations/sqlite/0011_deleted_messages.sql"),
-        include_str!("../../migrations/postgres/0011_deleted_messages.sql"),
+        "discord",
+        include_str!("../../migrations/sqlite/0011_discord.sql"),
+        include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
 ];
 

@@ -237,6 +237,32 @@ async fn a_dropped_gateway_resumes_and_nothing_is_lost_or_doubled() {
 }
 
 #[tokio::test]
+async fn what_came_while_parley_was_down_is_read_from_the_history_after_a_restart() {
+    let Setup { mut app, admin, fake, .. } = setup(json!({})).await;
+    let mut events = admin.events(0).await;
+    let nelly = Person::new(80351110224678912, "Nelly");
+    let chat_id = dm(&fake, &mut events, &nelly, 1300000000000000001, "before").await;
+    events.close().await;
+    app.launched.take().unwrap().shutdown().await;
+    fake.wait_disconnected().await;
+    // Discord does not replay to a new session: these reach Parley only through the history.
+    fake.dispatch("MESSAGE_CREATE", nelly.message(1300000000000000002, "while down", json!({})));
+    fake.dispatch("MESSAGE_CREATE", nelly.message(1300000000000000003, "also while down", json!({})));
+    let app = app.restart().await;
+    let admin = app.login("admin@example.com", "correct horse").await;
+    let mut events = admin.events(0).await;
+    events.wait_for("message.created", |e| e["data"]["message"]["text"] == "also while down").await;
+    let log = fake.wait_connected(2).await;
+    assert_eq!(log.identifies, 2, "a new process starts a new session: {log:?}");
+    let history = fake.calls();
+    let read = history.iter().find(|c| c.method == "GET" && c.path == format!("/channels/{}/messages", nelly.dm()));
+    assert!(read.is_some(), "the history was read: {history:#?}");
+    dm(&fake, &mut events, &nelly, 1300000000000000004, "after").await;
+    let texts: Vec<Value> = messages(&admin, chat_id).await.iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, vec![json!("before"), json!("while down"), json!("also while down"), json!("after")]);
+}
+
+#[tokio::test]
 async fn guild_channel_authors_have_their_own_chats_and_replies_go_back_to_the_channel() {
     let Setup { admin, fake, mut events, .. } = setup(json!({"guild_channels": ["2000000000000000002"]})).await;
     // GUILD_MESSAGES and the privileged MESSAGE_CONTENT besides DMs.

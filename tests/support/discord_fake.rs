@@ -72,6 +72,8 @@ struct St {
     files: HashMap<String, Vec<u8>>,
     /// Messages the bot can read back (`GET /channels/{c}/messages/{m}`).
     messages: HashMap<String, Value>,
+    /// Every MESSAGE_CREATE dispatched, by channel: its history (`GET /channels/{c}/messages`).
+    history: HashMap<String, Vec<Value>>,
     /// Replays one dispatch already delivered along with the missed ones on RESUME, as
     /// Discord may: ingest must not double it.
     replay_overlap: bool,
@@ -224,11 +226,20 @@ impl FakeDiscord {
         .await
     }
 
+    /// Waits until no client is connected.
+    pub async fn wait_disconnected(&self) {
+        self.wait("the client gone", |st| st.socket.is_none().then_some(())).await
+    }
+
     /// Sends a dispatch (`t`, `d`) on the gateway, or keeps it for the RESUME if no client
     /// is connected; returns its sequence number.
     pub fn dispatch(&self, t: &str, d: Value) -> u64 {
         let mut st = self.inner.st.lock().unwrap();
         st.seq += 1;
+        if t == "MESSAGE_CREATE" {
+            let channel = d["channel_id"].as_str().unwrap_or_default().to_owned();
+            st.history.entry(channel).or_default().push(d.clone());
+        }
         let frame = json!({"op": 0, "s": st.seq, "t": t, "d": d});
         let seq = st.seq;
         st.sent.push((seq, frame.clone()));
@@ -287,7 +298,7 @@ async fn rest(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, headers
     let authorized =
         headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bot {}", inner.token));
     let response = if authorized {
-        answer(&inner, &method, &path, &body)
+        answer(&inner, &method, &path, uri.query().unwrap_or_default(), &body)
     } else {
         error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized")
     };
@@ -298,7 +309,7 @@ async fn rest(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, headers
     response
 }
 
-fn answer(inner: &Inner, method: &Method, path: &str, body: &Value) -> Response {
+fn answer(inner: &Inner, method: &Method, path: &str, query: &str, body: &Value) -> Response {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let mut st = inner.st.lock().unwrap();
     match (method.as_str(), parts.as_slice()) {
@@ -339,6 +350,20 @@ fn answer(inner: &Inner, method: &Method, path: &str, body: &Value) -> Response 
             m["components"] = body.get("components").cloned().unwrap_or(json!([]));
             axum::Json(m).into_response()
         }
+        ("GET", ["channels", channel, "messages"]) => {
+            // Discord's history: newest first, the `limit` messages right after `after`.
+            let param = |k: &str| {
+                query.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).and_then(|v| v.parse::<u64>().ok())
+            };
+            let (after, limit) = (param("after").unwrap_or(0), param("limit").unwrap_or(50) as usize);
+            let id = |m: &Value| m["id"].as_str().and_then(|s| s.parse::<u64>().ok()).unwrap_or_default();
+            let mut list: Vec<Value> =
+                st.history.get(*channel).into_iter().flatten().filter(|m| id(m) > after).cloned().collect();
+            list.sort_by_key(id);
+            list.truncate(limit);
+            list.reverse();
+            axum::Json(list).into_response()
+        }
         ("GET", ["channels", channel, "messages", id]) => match st.messages.get(&format!("{channel}/{id}")) {
             Some(m) => axum::Json(m.clone()).into_response(),
             None => error(StatusCode::NOT_FOUND, 10008, "Unknown Message"),
@@ -377,6 +402,8 @@ async fn session(inner: Arc<Inner>, mut socket: WebSocket) {
                         if st.socket.as_ref().is_some_and(|s| s.same_channel(&tx)) {
                             st.socket = None;
                         }
+                        drop(st);
+                        inner.changed.notify_waiters();
                         return;
                     }
                     continue;

@@ -6,17 +6,25 @@
 //! the event, so the queue keeps the gateway's order. The events are then taken one at
 //! a time: the next is not looked at before the hub stored this one (retried while the
 //! hub is unavailable), so an author's messages, edits and deletions stay in order.
+//!
+//! A RESUME replays what a dropped connection missed, but a new session (after a restart
+//! of Parley, or a session Discord would not resume) starts from now. So the connector
+//! keeps, in the hub, the last message taken in each Discord channel ([`Cursors`]), and on
+//! every READY reads each channel's history after it before going on with live events.
+//! Whatever is read twice is a no-op for ingest, which dedupes on the message id.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use parley_sdk::{CancellationToken, Channel, Hub, HubError};
-use serenity::all::{CreateInteractionResponse, Event, GatewayIntents, InteractionId};
+use serenity::all::{ChannelId, CreateInteractionResponse, Event, GatewayIntents, InteractionId, MessageId};
 use serenity::client::{Client as SerenityClient, ClientBuilder, Context, RawEventHandler};
+use serenity::http::MessagePagination;
 use tokio::sync::mpsc;
 
 use crate::clients::{self, Client};
+use crate::cursors::Cursors;
 use crate::normalize::{self, Address, Normalized, Scope};
 use crate::settings::Settings;
 
@@ -73,27 +81,89 @@ pub async fn run(
     };
     let scope =
         Scope { channel_id: channel.id, bot_id, guild_channels: settings.guild_channels.iter().copied().collect() };
+    let mut cursors = Cursors::load(hub.as_ref(), channel.id, &stop).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let shard_stop = stop.child_token();
     let thread = spawn_shard(settings, channel.id, tx, shard_stop.clone());
     tracing::info!(channel.id = channel.id, "Discord gateway started");
+    let mut save = tokio::time::interval(Duration::from_secs(1));
     loop {
         let event = tokio::select! {
             e = rx.recv() => e,
+            _ = save.tick() => {
+                cursors.save(hub.as_ref()).await;
+                continue;
+            }
             _ = stop.cancelled() => None,
         };
         let Some(event) = event else { break };
-        if !deliver(&client, &hub, &scope, &event, &stop).await {
+        let stored = match &event {
+            Event::Ready(_) => backfill(&client, &hub, &scope, &mut cursors, &stop).await,
+            Event::MessageCreate(m) => {
+                let stored = deliver(&client, &hub, &scope, normalize::event(&scope, &event), &stop).await;
+                if stored {
+                    cursors.note(m.message.channel_id.get(), m.message.id.get());
+                }
+                stored
+            }
+            _ => deliver(&client, &hub, &scope, normalize::event(&scope, &event), &stop).await,
+        };
+        if !stored {
             break;
         }
     }
+    cursors.save(hub.as_ref()).await;
     shard_stop.cancel();
     let _ = tokio::task::spawn_blocking(move || thread.join()).await;
 }
 
+/// After a new session: each known channel's messages after its cursor, oldest first,
+/// 100 at a time. False only when stopped.
+async fn backfill(
+    client: &Client,
+    hub: &Arc<dyn Hub>,
+    scope: &Scope,
+    cursors: &mut Cursors,
+    stop: &CancellationToken,
+) -> bool {
+    for (discord_channel, mut after) in cursors.list() {
+        let in_guild = scope.guild_channels.contains(&discord_channel);
+        loop {
+            let from = Some(MessagePagination::After(MessageId::new(after)));
+            let mut page = match client.http.get_messages(ChannelId::new(discord_channel), from, Some(100)).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // A channel gone or closed to the bot: nothing to fetch there.
+                    tracing::warn!(channel.id = scope.channel_id, discord.channel = discord_channel, error = %e,
+                        "cannot read the history missed");
+                    break;
+                }
+            };
+            page.sort_by_key(|m| m.id);
+            for m in &page {
+                if !deliver(client, hub, scope, normalize::message(scope, m, in_guild), stop).await {
+                    return false;
+                }
+                cursors.note(discord_channel, m.id.get());
+                after = m.id.get();
+            }
+            if page.len() < 100 {
+                break;
+            }
+        }
+    }
+    true
+}
+
 /// One event into the hub; false only when stopped before it was stored.
-async fn deliver(client: &Client, hub: &Arc<dyn Hub>, scope: &Scope, event: &Event, stop: &CancellationToken) -> bool {
-    let mut inbound = match normalize::event(scope, event) {
+async fn deliver(
+    client: &Client,
+    hub: &Arc<dyn Hub>,
+    scope: &Scope,
+    normalized: Normalized,
+    stop: &CancellationToken,
+) -> bool {
+    let mut inbound = match normalized {
         Normalized::Inbound(i) => i,
         Normalized::Button { interaction_id, token, inbound } => {
             // Answered first: Discord shows the press failed if 3 s pass without an answer.

@@ -6,6 +6,7 @@
 //! `gateway_url` the gateway's address when `GET /api/v10/gateway` should not be asked.
 
 mod clients;
+mod cursors;
 mod errors;
 mod files;
 mod gateway;

@@ -66,7 +66,7 @@ impl Address {
 
 pub fn event(scope: &Scope, e: &Event) -> Normalized {
     match e {
-        Event::MessageCreate(m) => created(scope, &m.message),
+        Event::MessageCreate(m) => message(scope, &m.message, m.message.guild_id.is_some()),
         Event::MessageUpdate(u) => updated(scope, u),
         Event::MessageDelete(d) => {
             if d.guild_id.is_some() && !scope.guild_channels.contains(&d.channel_id.get()) {
@@ -123,9 +123,11 @@ fn display_name(u: &User) -> &str {
     u.global_name.as_deref().filter(|s| !s.is_empty()).unwrap_or(&u.name)
 }
 
-fn created(scope: &Scope, m: &Message) -> Normalized {
+/// A new message. `in_guild` comes from the gateway's `guild_id`, which messages read
+/// back over REST lack: there, it is whether the channel is one of the guild channels.
+pub fn message(scope: &Scope, m: &Message, in_guild: bool) -> Normalized {
     use serenity::all::MessageType;
-    let addr = match address(scope, &m.author, m.channel_id, m.guild_id.is_some()) {
+    let addr = match address(scope, &m.author, m.channel_id, in_guild) {
         Ok(a) => a,
         Err(why) => return Normalized::Ignored(why),
     };

@@ -170,6 +170,17 @@ pub trait Hub: Send + Sync {
     async fn try_lock(&self, _name: &str) -> Result<Option<LockGuard>, HubError> {
         Ok(Some(Box::new(())))
     }
+
+    /// A small value the connector keeps for channel `channel_id` across restarts (e.g.
+    /// how far it has read a platform's history), as it last saved it.
+    async fn load_state(&self, _channel_id: i64) -> Result<Option<serde_json::Value>, HubError> {
+        Ok(None)
+    }
+
+    /// Replaces what [`Hub::load_state`] returns for the channel.
+    async fn save_state(&self, _channel_id: i64, _state: serde_json::Value) -> Result<(), HubError> {
+        Ok(())
+    }
 }
 
 /// The code for one platform kind.
