@@ -148,12 +148,12 @@ fn contacts_and_operators_keep_their_shapes() {
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),
-        notify: Notify { telegram: true },
+        notify: Notify { discord: false, telegram: true },
         role: Role::Admin,
         status: Status::Away,
     };
     let before = json!({"id": 5, "email": "a@example.com", "name": "Ada", "role": "admin", "status": "away",
-        "notify": {"telegram": true}});
+        "notify": {"discord": false, "telegram": true}});
     assert_eq!(serde_json::to_string(&op).unwrap(), sorted(&before));
 }
 
@@ -201,7 +201,7 @@ fn every_kind_reads_back_as_written() {
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),
-        notify: Notify { telegram: false },
+        notify: Notify { discord: true, telegram: false },
         role: Role::Operator,
         status: Status::Offline,
     };

@@ -31,6 +31,8 @@ pub struct Call {
     /// Files uploaded with it (their names).
     pub files: Vec<String>,
     pub status: u16,
+    /// The id of the message a successful send made.
+    pub message_id: Option<String>,
 }
 
 /// A scripted answer for the next message sent to a channel.
@@ -302,8 +304,10 @@ async fn rest(State(inner): State<Arc<Inner>>, method: Method, uri: Uri, headers
     } else {
         error(StatusCode::UNAUTHORIZED, 0, "401: Unauthorized")
     };
+    let message_id = response.headers().get("x-fake-message-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut st = inner.st.lock().unwrap();
-    st.calls.push(Call { method: method.to_string(), path, body, files, status: response.status().as_u16() });
+    let status = response.status().as_u16();
+    st.calls.push(Call { method: method.to_string(), path, body, files, status, message_id });
     drop(st);
     inner.changed.notify_waiters();
     response
@@ -348,7 +352,9 @@ fn answer(inner: &Inner, method: &Method, path: &str, query: &str, body: &Value)
             let id: u64 = channel.parse().unwrap_or_default();
             let mut m = message(st.next_id, id, bot_user(), body["content"].as_str().unwrap_or_default());
             m["components"] = body.get("components").cloned().unwrap_or(json!([]));
-            axum::Json(m).into_response()
+            let mut r = axum::Json(m).into_response();
+            r.headers_mut().insert("x-fake-message-id", st.next_id.to_string().parse().unwrap());
+            r
         }
         ("GET", ["channels", channel, "messages"]) => {
             // Discord's history: newest first, the `limit` messages right after `after`.

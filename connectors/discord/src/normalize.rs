@@ -151,6 +151,11 @@ pub fn message(scope: &Scope, m: &Message, in_guild: bool) -> Normalized {
             .then(|| m.message_reference.as_ref().and_then(|r| r.message_id).map(|id| id.to_string()))
             .flatten()
     });
+    // Discord has no deep links: an operator linking notifications sends `/start CODE`.
+    let start_payload = match addr {
+        Address::Direct { .. } => content.text.as_deref().and_then(start_payload),
+        Address::Guild { .. } => None,
+    };
     Normalized::Inbound(Inbound {
         channel_id: scope.channel_id,
         external_id: addr.external_id(),
@@ -159,8 +164,14 @@ pub fn message(scope: &Scope, m: &Message, in_guild: bool) -> Normalized {
         profile: profile(&m.author),
         content,
         reply_to,
-        start_payload: None,
+        start_payload,
     })
+}
+
+/// `/start PAYLOAD` → `PAYLOAD`, as a DM; ingest checks its form.
+pub fn start_payload(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix("/start ")?;
+    Some(rest.trim().to_owned()).filter(|p| !p.is_empty() && !p.contains(char::is_whitespace))
 }
 
 fn quote(text: &str) -> String {
@@ -421,6 +432,17 @@ mod tests {
         let reaction =
             wrapped("MESSAGE_REACTION_ADD", include_str!("../tests/fixtures/serenity_message_reaction_add_1.json"));
         assert!(matches!(event(&scope(), &reaction), Normalized::Ignored(_)));
+    }
+
+    #[test]
+    fn start_payloads_come_from_dms_only() {
+        assert_eq!(start_payload("/start op-abc123").as_deref(), Some("op-abc123"));
+        assert_eq!(start_payload(" /start  op-x "), Some("op-x".into()));
+        assert_eq!(start_payload("/start"), None);
+        assert_eq!(start_payload("/start a b"), None);
+        let raw = include_str!("../tests/fixtures/guild_message.json")
+            .replace("<@!80351110224678913> can you help?", "/start op-x");
+        assert_eq!(inbound(event(&scope(), &dispatch(&raw))).start_payload, None);
     }
 
     #[test]
