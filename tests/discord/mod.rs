@@ -292,5 +292,6 @@ async fn guild_channel_authors_have_their_own_chats_and_replies_go_back_to_the_c
     assert_eq!(sent[0].body["allowed_mentions"]["parse"], json!([]), "an operator's text pings nobody");
 }
 
+mod console;
 mod notifications;
 mod sending;
