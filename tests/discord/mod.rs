@@ -132,7 +132,8 @@ async fn edits_partial_updates_deletions_files_stickers_forwards_and_presses() {
     let nelly = Person::new(80351110224678912, "Nelly");
     let chat_id = dm(&fake, &mut events, &nelly, 1300000000000000010, "Order 1042").await;
 
-    // An edit changes the text; Discord's embed-only update afterwards does not blank it.
+    // An edit changes the text; Discord's embed-only update afterwards (no `content`; here
+    // with the author, as some carry it) does not blank it.
     let mut edited = nelly.message(1300000000000000010, "Order 1043", json!({}));
     edited["edited_timestamp"] = json!("2025-03-01T10:01:00.000000+00:00");
     fake.dispatch("MESSAGE_UPDATE", edited);
@@ -140,7 +141,7 @@ async fn edits_partial_updates_deletions_files_stickers_forwards_and_presses() {
     fake.dispatch(
         "MESSAGE_UPDATE",
         json!({"id": "1300000000000000010", "channel_id": nelly.dm().to_string(),
-        "embeds": [{"type": "link", "url": "https://example.com/"}]}),
+        "author": nelly.user(), "embeds": [{"type": "link", "url": "https://example.com/"}]}),
     );
     // A deletion marks it, and is the next change the console sees: the embed update made none.
     fake.dispatch("MESSAGE_DELETE", json!({"id": "1300000000000000010", "channel_id": nelly.dm().to_string()}));
