@@ -244,7 +244,8 @@ fn spawn_shard(
                 let mut backoff = Duration::from_millis(500);
                 loop {
                     match shard_once(&settings, tx.clone(), &stop).await {
-                        Ok(()) => return,
+                        Ok(()) if stop.is_cancelled() => return,
+                        Ok(()) => tracing::warn!(channel.id = channel_id, "Discord gateway ended; starting it again"),
                         Err(e) => {
                             tracing::warn!(channel.id = channel_id, error = %e, "Discord gateway stopped; reconnecting")
                         }
@@ -259,7 +260,7 @@ fn spawn_shard(
         .expect("a thread")
 }
 
-/// Runs one serenity client until it fails or `stop`; Ok only when stopped.
+/// Runs one serenity client until it ends, fails or `stop`.
 async fn shard_once(
     settings: &Settings,
     tx: mpsc::UnboundedSender<Event>,
