@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod lifecycle;
+pub mod state;
 
 use std::collections::HashMap;
 use std::sync::Arc;

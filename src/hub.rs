@@ -51,4 +51,15 @@ impl parley_sdk::Hub for HubHandle {
     async fn try_lock(&self, name: &str) -> Result<Option<parley_sdk::LockGuard>, HubError> {
         crate::locks::try_lock(&self.0.store, name).await
     }
+
+    async fn load_state(&self, channel_id: i64) -> Result<Option<serde_json::Value>, HubError> {
+        let read = self.0.store.read(move |db| crate::channels::state::load(db, channel_id)).await;
+        read.map_err(|e| HubError::Unavailable(e.to_string()))
+    }
+
+    async fn save_state(&self, channel_id: i64, state: serde_json::Value) -> Result<(), HubError> {
+        let now = self.0.now();
+        let write = self.0.store.write(move |db| crate::channels::state::save(db, channel_id, &state, now)).await;
+        write.map_err(|e| HubError::Unavailable(e.to_string()))
+    }
 }

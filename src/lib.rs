@@ -82,6 +82,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
 
     let mut connectors = channels::Connectors::default();
     connectors.add(Arc::new(parley_telegram::TelegramConnector::new()));
+    connectors.add(Arc::new(parley_discord::DiscordConnector::new()));
     connectors.add(Arc::new(parley_webhook::WebhookConnector::new()));
     connectors.add(Arc::new(parley_whatsapp::WhatsAppConnector::new()));
     let visitors = parley_widget::Visitors::default();

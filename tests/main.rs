@@ -10,6 +10,7 @@ mod browser_settings;
 mod browser_widget;
 mod chats;
 mod contacts;
+mod discord;
 mod distribution;
 mod events;
 mod group_commit;

@@ -37,6 +37,7 @@ pub fn router(app: App) -> Router {
         .route("/me/status", put(auth::set_status))
         .route("/me/tokens", post(auth::create_token))
         .route("/me/notify/telegram", post(notify::connect).delete(notify::disconnect))
+        .route("/me/notify/discord", post(notify::connect_discord).delete(notify::disconnect_discord))
         .route("/operators", get(auth::list_operators).post(auth::create_operator))
         .route("/chats", get(chats::list))
         .route("/chats/{id}", get(chats::get))

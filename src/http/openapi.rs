@@ -23,7 +23,7 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
     paths(
         auth::login, auth::logout, auth::setup, auth::setup_check, auth::me, auth::set_status,
         auth::create_token, auth::list_operators, auth::create_operator,
-        notify::connect, notify::disconnect,
+        notify::connect, notify::disconnect, notify::connect_discord, notify::disconnect_discord,
         chats::list, chats::get, chats::history, chats::reply, chats::note, chats::close,
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,
         contacts::list, contacts::get, contacts::update, contacts::duplicates, contacts::merge,

@@ -24,6 +24,7 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
     }
     match &inbound.kind {
         InboundKind::Edit => return edit(db, inbound, now),
+        InboundKind::Delete => return delete(db, inbound, now),
         InboundKind::Reaction { to, emoji } => {
             return super::receipts::react(db, inbound.channel_id, &inbound.external_id, to, emoji, now);
         }
@@ -233,6 +234,25 @@ fn edit(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
             "UPDATE messages SET text = $1, entities = $2, edited_at = $3 WHERE id = $4",
             params![inbound.content.text.as_deref(), entities, now, message_id],
         )?;
+        let message = views::message(db, message_id)?;
+        events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
+    }
+    Ok(Receipt { chat_id, message_id, created: false })
+}
+
+/// The contact deleted a message: it is marked, not removed, and the console shows it
+/// deleted. A second deletion of the same message changes nothing.
+fn delete(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
+    let r = db
+        .query_opt(
+            "SELECT id, chat_id, deleted_at FROM messages \
+             WHERE channel_id = $1 AND platform_message_id = $2 AND direction = 'in'",
+            params![inbound.channel_id, inbound.platform_message_id.as_str()],
+        )?
+        .ok_or_else(|| Error::NotFound("the deleted message was never received".into()))?;
+    let (message_id, chat_id): (i64, i64) = (r.get("id")?, r.get("chat_id")?);
+    if r.get::<Option<i64>>("deleted_at")?.is_none() {
+        db.exec("UPDATE messages SET deleted_at = $1 WHERE id = $2", params![now, message_id])?;
         let message = views::message(db, message_id)?;
         events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     }

@@ -13,7 +13,7 @@ use crate::store::{Db, Row, StoreError, Value};
 pub const MESSAGE_SELECT: &str = "SELECT m.id, m.chat_id, m.conversation_id, m.kind, m.direction, \
     m.author_kind, m.operator_id, o.name AS operator_name, m.channel_id, ch.kind AS channel_kind, \
     ch.name AS channel_name, m.text, m.attachments, m.buttons, m.state, m.failure_reason, m.edited_at, \
-    m.created_at, m.entities, m.reactions \
+    m.created_at, m.entities, m.reactions, m.deleted_at \
     FROM messages m LEFT JOIN operators o ON o.id = m.operator_id \
     LEFT JOIN channels ch ON ch.id = m.channel_id";
 
@@ -107,6 +107,7 @@ pub fn message_from(r: &Row) -> Result<Message, StoreError> {
         failure_reason: r.get("failure_reason")?,
         edited_at: r.get("edited_at")?,
         created_at: r.get("created_at")?,
+        deleted_at: r.get("deleted_at")?,
         entities: json_list(r, "entities")?,
         reactions: json_list(r, "reactions")?,
     })

@@ -21,6 +21,8 @@ pub struct Message {
     pub chat_id: i64,
     pub conversation_id: Option<i64>,
     pub created_at: Time,
+    /// When the contact deleted it on the platform; the text is kept for operators.
+    pub deleted_at: Option<Time>,
     pub direction: Direction,
     pub edited_at: Option<Time>,
     pub entities: Vec<Json>,

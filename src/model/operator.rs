@@ -32,6 +32,7 @@ pub struct Operator {
 /// The messengers an operator linked for notifications.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notify {
+    pub discord: bool,
     pub telegram: bool,
 }
 

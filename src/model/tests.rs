@@ -40,6 +40,7 @@ fn message() -> Message {
         chat_id: 13,
         conversation_id: Some(2),
         created_at: Time(1_700_000_000_123),
+        deleted_at: None,
         direction: Direction::Out,
         edited_at: None,
         entities: vec![json!({"kind": "bold", "length": 2, "offset": 0})],
@@ -85,6 +86,7 @@ fn message_as_before(m: &Message) -> Json {
     v["failure_reason"] = Json::Null;
     v["edited_at"] = Json::Null;
     v["created_at"] = json!("2023-11-14T22:13:20.123Z");
+    v["deleted_at"] = Json::Null;
     v
 }
 
@@ -147,12 +149,12 @@ fn contacts_and_operators_keep_their_shapes() {
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),
-        notify: Notify { telegram: true },
+        notify: Notify { discord: false, telegram: true },
         role: Role::Admin,
         status: Status::Away,
     };
     let before = json!({"id": 5, "email": "a@example.com", "name": "Ada", "role": "admin", "status": "away",
-        "notify": {"telegram": true}});
+        "notify": {"discord": false, "telegram": true}});
     assert_eq!(serde_json::to_string(&op).unwrap(), sorted(&before));
 }
 
@@ -200,7 +202,7 @@ fn every_kind_reads_back_as_written() {
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),
-        notify: Notify { telegram: false },
+        notify: Notify { discord: true, telegram: false },
         role: Role::Operator,
         status: Status::Offline,
     };

@@ -37,7 +37,10 @@ fn link(db: &mut Db, inbound: &Inbound, code: &str, now: i64) -> Result<Verdict>
             "Connected: {name}, you will get Parley notifications here. Reply to a notification to answer the customer."
         ),
         Linking::Again => return Ok(Verdict::Taken(NO_CHAT)),
-        Linking::Refused => "This Parley link is unknown, used or expired. Open \"Connect Telegram\" again.".to_owned(),
+        Linking::Refused => {
+            "This Parley link is unknown, used or expired. Open \"Connect Telegram\" or \"Connect Discord\" again."
+                .to_owned()
+        }
     };
     crate::outbox::queue::text(db, inbound.channel_id, &inbound.external_id, &answer, None, now)?;
     Ok(Verdict::Taken(NO_CHAT))

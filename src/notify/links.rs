@@ -1,5 +1,6 @@
-//! Linking an operator's Telegram chat: a one-time code in a deep link
-//! (`https://t.me/<bot>?start=<code>`) that the operator's `/start` hands back.
+//! Linking an operator's messenger chat: a one-time code that the operator's `/start`
+//! hands back to the notifications bot — in a Telegram deep link
+//! (`https://t.me/<bot>?start=<code>`), or sent to the Discord bot in a DM.
 
 use crate::channels::{self, StoredChannel};
 use crate::error::{Error, Result};
@@ -18,23 +19,26 @@ fn hash(code: &str) -> String {
     hex::encode(sha2::Sha256::digest(code.as_bytes()))
 }
 
-/// The Telegram channel that sends notifications: `channel_id` if given, else the
-/// one whose settings say `notify_operators: true`, else the only Telegram channel.
-pub fn notify_channel(db: &mut Db, channel_id: Option<i64>) -> Result<StoredChannel> {
-    let telegram: Vec<StoredChannel> =
-        channels::list(db)?.into_iter().filter(|c| c.channel.kind == "telegram").collect();
+/// The messengers that carry notifications: channel kinds whose bots can be linked.
+pub const KINDS: [&str; 2] = ["telegram", "discord"];
+
+/// The channel of `kind` that sends notifications: `channel_id` if given, else the one
+/// whose settings say `notify_operators: true`, else the only channel of that kind.
+pub fn notify_channel(db: &mut Db, kind: &str, channel_id: Option<i64>) -> Result<StoredChannel> {
+    let of_kind: Vec<StoredChannel> = channels::list(db)?.into_iter().filter(|c| c.channel.kind == kind).collect();
     let chosen = match channel_id {
-        Some(id) => telegram.iter().find(|c| c.channel.id == id),
-        None => telegram.iter().find(|c| c.channel.settings["notify_operators"] == true).or(if telegram.len() == 1 {
-            telegram.first()
+        Some(id) => of_kind.iter().find(|c| c.channel.id == id),
+        None => of_kind.iter().find(|c| c.channel.settings["notify_operators"] == true).or(if of_kind.len() == 1 {
+            of_kind.first()
         } else {
             None
         }),
     };
     chosen.cloned().ok_or_else(|| {
-        Error::Invalid(
-            "no Telegram channel is chosen as the notifications bot: set settings.notify_operators on one".into(),
-        )
+        let label = if kind == "discord" { "Discord" } else { "Telegram" };
+        Error::Invalid(format!(
+            "no {label} channel is chosen as the notifications bot: set settings.notify_operators on one"
+        ))
     })
 }
 

@@ -15,7 +15,10 @@ use crate::store::events::{self, Event};
 use crate::store::{Db, Row};
 
 const SELECT: &str = "SELECT id, email, name, role, status, \
-    (SELECT COUNT(*) FROM notify_links l WHERE l.operator_id = operators.id) AS telegram_links FROM operators";
+    (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
+     WHERE l.operator_id = operators.id AND c.kind = 'telegram') AS telegram_links, \
+    (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
+     WHERE l.operator_id = operators.id AND c.kind = 'discord') AS discord_links FROM operators";
 
 /// An operator from a row of [`SELECT`] (or a query with the same column names).
 pub(crate) fn from_row(r: &Row) -> Result<Operator> {
@@ -25,7 +28,7 @@ pub(crate) fn from_row(r: &Row) -> Result<Operator> {
         name: r.get("name")?,
         role: r.get("role")?,
         status: r.get("status")?,
-        notify: Notify { telegram: r.get::<i64>("telegram_links")? > 0 },
+        notify: Notify { telegram: r.get::<i64>("telegram_links")? > 0, discord: r.get::<i64>("discord_links")? > 0 },
     })
 }
 

@@ -55,7 +55,11 @@ pub fn create(
 pub fn lookup(db: &mut Db, token: &str, now: i64) -> Result<Option<Operator>> {
     let row = db.query_opt(
         "SELECT o.id, o.email, o.name, o.role, o.status, \
-         (SELECT COUNT(*) FROM notify_links l WHERE l.operator_id = o.id) AS telegram_links FROM sessions s JOIN operators o ON o.id = s.operator_id \
+         (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
+          WHERE l.operator_id = o.id AND c.kind = 'telegram') AS telegram_links, \
+         (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
+          WHERE l.operator_id = o.id AND c.kind = 'discord') AS discord_links \
+         FROM sessions s JOIN operators o ON o.id = s.operator_id \
          WHERE s.token_hash = $1 AND (s.expires_at IS NULL OR s.expires_at > $2)",
         params![token_hash(token), now],
     )?;

@@ -65,6 +65,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0010_whatsapp.sql"),
         include_str!("../../migrations/postgres/0010_whatsapp.sql"),
     ),
+    (
+        11,
+        "discord",
+        include_str!("../../migrations/sqlite/0011_discord.sql"),
+        include_str!("../../migrations/postgres/0011_discord.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod discord_fake;
 pub mod telegram_fake;
 pub mod visitor;
 pub mod webhook_fake;

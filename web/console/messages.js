@@ -71,6 +71,7 @@ export function renderMessage(m, ctx) {
   if (note) cls.push('note');
   if (system) cls.push('msg-system');
   if (m.state === 'failed') cls.push('is-failed');
+  if (m.deleted_at) cls.push('is-deleted');
   const attrs = {
     class: cls.join(' '), 'data-testid': 'message', 'data-message-id': m.id,
     'data-kind': m.kind, 'data-day': dayKey(m.created_at),
@@ -93,6 +94,7 @@ export function renderMessage(m, ctx) {
     : null;
   const meta = h('div', { class: 'msg-meta' },
     m.edited_at && h('span', { class: 'edited', title: `Edited ${fullDate(m.edited_at)}` }, 'edited'),
+    m.deleted_at && h('span', { class: 'deleted', 'data-testid': 'message-deleted', title: `Deleted by the contact ${fullDate(m.deleted_at)}` }, 'deleted'),
     h('time', { class: 'msg-time', datetime: m.created_at, title: fullDate(m.created_at) }, timeOf(m.created_at)),
     ticks(m));
   const reactions = m.reactions?.length

@@ -3,7 +3,7 @@
 // notifications, the notification sound, and Log out.
 
 import { api } from './api.js';
-import { h, icon, avatar, statusDot, STATUS_LABEL } from './dom.js';
+import { h, icon, avatar, statusDot, STATUS_LABEL, channelIcon } from './dom.js';
 import { openModal } from './modal.js';
 
 export class OperatorMenu {
@@ -73,7 +73,7 @@ export class OperatorMenu {
     const explain = h('div', { class: 'messenger-info', hidden: true, role: 'status' });
     const sound = h('input', { type: 'checkbox', id: 'sound-toggle', 'data-testid': 'sound-toggle', checked: this.ctx.notifier.soundOn });
     sound.addEventListener('change', () => { this.ctx.notifier.soundOn = sound.checked; });
-    const linked = me.notify?.telegram;
+    const linked = me.notify?.telegram ? 'Telegram' : me.notify?.discord ? 'Discord' : null;
     this.panel = openModal({
       title: 'Your details', testid: 'operator-panel', variant: 'panel', className: 'panel-right',
       body: [
@@ -85,16 +85,19 @@ export class OperatorMenu {
         h('section', { class: 'card-section' }, h('h4', {}, 'Notifications'),
           linked
             ? h('div', {},
-              h('p', { class: 'ok-text' }, icon('check'), 'Telegram is connected: Parley messages you there when a chat is assigned or transferred to you.'),
+              h('p', { class: 'ok-text' }, icon('check'), `${linked} is connected: Parley messages you there when a chat is assigned or transferred to you.`),
               h('button', {
                 type: 'button', class: 'btn btn-small', 'data-testid': 'disconnect-messenger',
                 onclick: async (e) => {
                   await disconnectMessenger();
-                  e.target.closest('div').replaceChildren(h('p', { class: 'muted' }, 'Telegram is disconnected.'));
+                  e.target.closest('div').replaceChildren(h('p', { class: 'muted' }, `${linked} is disconnected.`));
                 },
               }, 'Disconnect'))
-            : h('button', { type: 'button', class: 'messenger-btn', 'data-testid': 'connect-messenger', onclick: () => connectMessenger(me, explain) },
-              icon('send'), 'Connect messenger for notifications'),
+            : h('div', { class: 'messenger-choices' },
+              h('button', { type: 'button', class: 'messenger-btn', 'data-testid': 'connect-messenger', onclick: () => connectMessenger(me, explain) },
+                channelIcon({ kind: 'telegram' }), 'Connect Telegram'),
+              h('button', { type: 'button', class: 'messenger-btn', 'data-testid': 'connect-discord', onclick: () => connectDiscord(explain) },
+                channelIcon({ kind: 'discord' }), 'Connect Discord')),
           explain,
           h('div', { class: 'check-row' }, sound, h('label', { for: 'sound-toggle' }, 'Play a sound when a chat is assigned or transferred to me'))),
       ],
@@ -131,7 +134,35 @@ export async function connectMessenger(me, box) {
   }
 }
 
-/** Stops Telegram notifications. */
+/**
+ * Links Discord for notifications: Discord has no deep links, so the server gives a
+ * one-time code and the operator sends `/start <code>` to the bot in a DM; the panel then
+ * shows "connected" (operator.updated arrives with notify.discord).
+ */
+export async function connectDiscord(box) {
+  box.hidden = false;
+  box.replaceChildren(h('p', { class: 'muted small' }, 'Asking for a code…'));
+  try {
+    const { message, link, bot_name: bot, expires_at: expires } = await api.post('/me/notify/discord', {});
+    const until = new Date(expires).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const copy = h('button', { type: 'button', class: 'btn btn-small', onclick: () => navigator.clipboard?.writeText(message) }, 'Copy');
+    box.replaceChildren(
+      h('strong', {}, 'Link your Discord'),
+      h('p', {}, 'Send this message to ', h('strong', {}, bot || 'the bot'), ' in a direct message. Parley will then message you there when a chat is assigned or transferred to you.'),
+      h('p', {}, h('code', { class: 'mono', 'data-testid': 'discord-code' }, message), ' ', copy),
+      link && h('a', { href: link, target: '_blank', rel: 'noopener noreferrer', class: 'btn btn-primary', 'data-testid': 'discord-link' }, icon('send'), 'Open the bot in Discord'),
+      h('p', { class: 'muted small' }, `The code works once, until ${until}.`));
+  } catch (e) {
+    box.replaceChildren(
+      h('strong', {}, 'Discord notifications are not set up yet'),
+      h('p', { class: 'muted small', 'data-testid': 'form-error' },
+        e.status === 404 || e.status === 422
+          ? 'An admin needs to add a Discord channel (Settings → Channels) first; this button will then give you a code to send to the bot.'
+          : e.message));
+  }
+}
+
+/** Stops notifications (an operator links one messenger at a time). */
 export async function disconnectMessenger() {
   await api.del('/me/notify/telegram');
 }

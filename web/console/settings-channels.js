@@ -11,9 +11,10 @@ import {
   field, select, section, formError, showError, clearInvalid, FormProblem, codeBox, randomSecret, busy,
 } from './settings-form.js';
 import { whatsappForm, whatsappInstall, whatsappCreated, whatsappMeta } from './settings-whatsapp.js';
+import { discordForm, discordMeta, discordCreatedText, discordInstall } from './settings-discord.js';
 
-const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot'], ['whatsapp', 'WhatsApp (Cloud API)']];
-const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot', whatsapp: 'e.g. Shop WhatsApp' };
+const KINDS = [['widget', 'Website widget'], ['webhook', 'Webhook'], ['telegram', 'Telegram bot'], ['whatsapp', 'WhatsApp (Cloud API)'], ['discord', 'Discord bot']];
+const NAME_HINTS = { widget: 'e.g. Website', webhook: 'e.g. CRM', telegram: 'e.g. Support bot', whatsapp: 'e.g. Shop WhatsApp', discord: 'e.g. Community support' };
 const TELEGRAM_API = 'https://api.telegram.org';
 
 // What a new widget starts with: the same as connectors/widget default_settings().
@@ -75,6 +76,7 @@ export class ChannelsPanel {
     const s = c.settings || {};
     const meta = [channelLabel(c.kind), ' · key ', h('code', { class: 'channel-key' }, c.key)];
     if (c.kind === 'telegram' && s.bot_username) meta.push(` · @${s.bot_username}`, s.mode === 'polling' ? ' · polling' : '');
+    if (c.kind === 'discord') meta.push(...discordMeta(s));
     if (c.kind === 'webhook' && !s.url) meta.push(' · receives only');
     if (c.kind === 'whatsapp') meta.push(whatsappMeta(s));
     // The platform refused the channel's credentials (e.g. an expired token).
@@ -171,7 +173,7 @@ export class ChannelsPanel {
         throw p;
       }
       const k = kind ? kind.value : channel.kind;
-      busy(save, true, k === 'telegram' || k === 'whatsapp' ? 'Checking the token…' : 'Saving…');
+      busy(save, true, k === 'telegram' || k === 'whatsapp' || k === 'discord' ? 'Checking the token…' : 'Saving…');
       try {
         if (isNew) {
           const c = await api.post('/channels', { kind: k, name: name.value.trim(), settings });
@@ -197,6 +199,7 @@ function createdText(c) {
   if (c.kind === 'webhook') return 'The webhook channel is ready. Point your system at the address below.';
   if (c.kind === 'telegram') return `Telegram accepted the token${c.settings?.bot_username ? `: @${c.settings.bot_username} is connected` : ''}.`;
   if (c.kind === 'whatsapp') return whatsappCreated(c);
+  if (c.kind === 'discord') return discordCreatedText(c);
   return 'The channel is ready.';
 }
 
@@ -224,6 +227,7 @@ function installBlock(c, all) {
       codeBox(`${location.origin}/hooks/${c.id}`, { testid: 'webhook-address', name: 'Address to POST to' }).el);
   }
   if (c.kind === 'whatsapp') return whatsappInstall(c);
+  if (c.kind === 'discord') return discordInstall(c);
   if (c.kind === 'telegram' && c.settings?.bot_username) {
     const u = c.settings.bot_username;
     return section('Bot', h('p', { class: 'small' }, 'Customers write to ',
@@ -266,6 +270,7 @@ function otherKind(_stored, channel) {
 
 const FORMS = {
   whatsapp: whatsappForm,
+  discord: discordForm,
 
   widget(stored) {
     const s = { ...WIDGET_DEFAULTS, ...stored, prechat: { ...WIDGET_DEFAULTS.prechat, ...(stored.prechat || {}) } };

@@ -67,6 +67,8 @@ pub enum InboundKind {
     /// console's ticks. A status for a message the hub does not know is acknowledged
     /// and ignored.
     Status { to: String, state: DeliveryState, reason: Option<String> },
+    /// The contact deleted the message with this platform id: it is kept, marked deleted.
+    Delete,
 }
 
 /// Where an outbound message is on its way to the contact, as the platform reports it.
@@ -192,6 +194,17 @@ pub trait Hub: Send + Sync {
     /// does. Work that must run on one node at a time (long polling) holds the guard.
     async fn try_lock(&self, _name: &str) -> Result<Option<LockGuard>, HubError> {
         Ok(Some(Box::new(())))
+    }
+
+    /// A small value the connector keeps for channel `channel_id` across restarts (e.g.
+    /// how far it has read a platform's history), as it last saved it.
+    async fn load_state(&self, _channel_id: i64) -> Result<Option<serde_json::Value>, HubError> {
+        Ok(None)
+    }
+
+    /// Replaces what [`Hub::load_state`] returns for the channel.
+    async fn save_state(&self, _channel_id: i64, _state: serde_json::Value) -> Result<(), HubError> {
+        Ok(())
     }
 }
 
