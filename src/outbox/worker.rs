@@ -1,10 +1,5 @@
 //! The outbox worker: claims what may go as slots free up and sends each claimed row in
 //! a task of its own (the top layer: it runs on the whole app).
-//!
-//! A send's task records its result and, in the same transaction, claims what its freed
-//! slot may take next, then sends that: a busy outbox costs one commit per send, not one
-//! to record and another to refill. The loop below claims for new work (a commit woke
-//! it) and for what comes due.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -75,26 +70,11 @@ pub async fn run_once(app: &App) -> Result<usize> {
 }
 
 async fn claim_and_send(app: &App, slots: &Arc<Slots>) -> Result<usize> {
-    if slots.free(Lane::Live) == 0 {
-        return Ok(0);
-    }
-    let (now, s) = (app.now(), slots.clone());
-    let sends = app.store.write(move |db| claim_slots(db, &s, now)).await?;
-    let n = sends.len();
-    for send in sends {
-        spawn_send(app.clone(), slots.clone(), send);
-    }
-    Ok(n)
-}
-
-/// Claims what the free slots may take, holding a slot for each claimed send. Runs on
-/// the writer, where every claim runs, so two claims never count the same free slot; a
-/// claim whose transaction fails drops its slots with the sends.
-fn claim_slots(db: &mut crate::store::Db, slots: &Arc<Slots>, now: i64) -> Result<Vec<(claim::Send, Slot)>> {
     let (live, bulk) = (slots.free(Lane::Live), slots.free(Lane::Bot));
     if live == 0 {
-        return Ok(Vec::new());
+        return Ok(0);
     }
+<<<<<<< HEAD
     let sends = claim::claim(db, now, live, bulk)?;
     Ok(sends
         .into_iter()
@@ -131,11 +111,27 @@ async fn send_in_turn(app: App, slots: Arc<Slots>, first: (claim::Send, Slot)) {
         next = recorded.unwrap_or_else(|e| {
             tracing::error!(error = %e, "cannot record a delivery result");
             Vec::new()
+=======
+    let now = app.now();
+    let sends = app.store.write(move |db| claim::claim(db, now, live, bulk)).await?;
+    let n = sends.len();
+    for send in sends {
+        slots.take(send.lane);
+        let (app, slots) = (app.clone(), slots.clone());
+        tokio::spawn(async move {
+            let lane = send.lane;
+            let outcome = attempt::attempt(&app, &send).await;
+            metrics::counter!("parley_outbox_attempts_total", "result" => outcome_name(&outcome)).increment(1);
+            let (max, now) = (app.config.outbox.max_attempts, app.now());
+            if let Err(e) = app.store.write(move |db| record::record(db, &send, outcome, max, now)).await {
+                tracing::error!(error = %e, "cannot record a delivery result");
+            }
+            slots.give_back(lane);
+            app.store.wake(Wake::Outbox);
+>>>>>>> parent of e8b6f2d (Outbox: a send's task records its result and claims what its freed slot takes next in one transaction, so a busy outbox commits once per send (slots held by a guard, claimed on the writer))
         });
     }
-    // Whatever this task could not take (a live head while it held a bulk slot, a
-    // timer) the loop looks at.
-    app.store.wake(Wake::Outbox);
+    Ok(n)
 }
 
 fn outcome_name(o: &attempt::Outcome) -> &'static str {
@@ -179,22 +175,12 @@ impl Slots {
         if lane.is_bulk() { &self.bulk } else { &self.live }
     }
 
-    /// Holds a slot of `lane` until the [`Slot`] is dropped.
-    fn take(self: &Arc<Self>, lane: Lane) -> Slot {
+    fn take(&self, lane: Lane) {
         self.counter(lane).fetch_add(1, Ordering::SeqCst);
-        Slot { slots: self.clone(), lane }
     }
-}
 
-/// One send's place among those in flight; dropping it frees the place.
-pub struct Slot {
-    slots: Arc<Slots>,
-    lane: Lane,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.slots.counter(self.lane).fetch_sub(1, Ordering::SeqCst);
+    fn give_back(&self, lane: Lane) {
+        self.counter(lane).fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -204,17 +190,18 @@ mod tests {
 
     #[test]
     fn bulk_lanes_leave_a_reserve_for_live_sends() {
-        let slots = Arc::new(Slots::new(8));
+        let slots = Slots::new(8);
         assert_eq!(slots.free(Lane::Bot), 6);
-        let mut broadcasts: Vec<Slot> = (0..6).map(|_| slots.take(Lane::Broadcast)).collect();
+        for _ in 0..6 {
+            slots.take(Lane::Broadcast);
+        }
         assert_eq!(slots.free(Lane::Bot), 0, "bulk holds all it may");
         assert_eq!(slots.free(Lane::Live), 2, "the reserve is still free for operators");
-        let _live = [slots.take(Lane::Live), slots.take(Lane::Live)];
+        slots.take(Lane::Live);
+        slots.take(Lane::Live);
         assert_eq!(slots.free(Lane::Live), 0);
-        broadcasts.pop();
-        assert_eq!(slots.free(Lane::Bot), 1, "a dropped slot is free again");
+        slots.give_back(Lane::Broadcast);
+        assert_eq!(slots.free(Lane::Bot), 1);
         assert_eq!(slots.free(Lane::Live), 1);
-        drop(broadcasts);
-        assert_eq!(slots.busy(), 2);
     }
 }
