@@ -74,44 +74,6 @@ async fn claim_and_send(app: &App, slots: &Arc<Slots>) -> Result<usize> {
     if live == 0 {
         return Ok(0);
     }
-<<<<<<< HEAD
-    let sends = claim::claim(db, now, live, bulk)?;
-    Ok(sends
-        .into_iter()
-        .map(|send| {
-            let slot = slots.take(send.lane);
-            (send, slot)
-        })
-        .collect())
-}
-
-/// Sends `first` in a task of its own, records what came of it and claims the next sends
-/// for the freed slot in one transaction, and goes on with them until nothing more may go.
-fn spawn_send(app: App, slots: Arc<Slots>, first: (claim::Send, Slot)) {
-    tokio::spawn(send_in_turn(app, slots, first));
-}
-
-async fn send_in_turn(app: App, slots: Arc<Slots>, first: (claim::Send, Slot)) {
-    let mut next = vec![first];
-    while let Some((send, slot)) = next.pop() {
-        for more in next.drain(..) {
-            spawn_send(app.clone(), slots.clone(), more);
-        }
-        let outcome = attempt::attempt(&app, &send).await;
-        metrics::counter!("parley_outbox_attempts_total", "result" => outcome_name(&outcome)).increment(1);
-        let (max, now, s) = (app.config.outbox.max_attempts, app.now(), slots.clone());
-        let recorded = app
-            .store
-            .write(move |db| {
-                record::record(db, &send, outcome, max, now)?;
-                drop(slot);
-                claim_slots(db, &s, now)
-            })
-            .await;
-        next = recorded.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot record a delivery result");
-            Vec::new()
-=======
     let now = app.now();
     let sends = app.store.write(move |db| claim::claim(db, now, live, bulk)).await?;
     let n = sends.len();
@@ -128,7 +90,6 @@ async fn send_in_turn(app: App, slots: Arc<Slots>, first: (claim::Send, Slot)) {
             }
             slots.give_back(lane);
             app.store.wake(Wake::Outbox);
->>>>>>> parent of e8b6f2d (Outbox: a send's task records its result and claims what its freed slot takes next in one transaction, so a busy outbox commits once per send (slots held by a guard, claimed on the writer))
         });
     }
     Ok(n)
