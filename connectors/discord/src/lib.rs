@@ -22,7 +22,8 @@ use serde_json::{Value, json};
 
 pub use gateway::intents;
 pub use normalize::{Address, Normalized, Scope, event as normalize_event, resolve_mentions};
-pub use send::{TEXT_LIMIT, split_text};
+pub use parley_sdk::text::split_text;
+pub use send::TEXT_LIMIT;
 pub use settings::{DEFAULT_API_URL, Settings};
 
 #[derive(Default)]

@@ -2,6 +2,8 @@
 //! components (5 to a row, 5 rows to a message), files uploaded from their URLs. In a
 //! guild channel the answer is a reply to the author's last message.
 
+// UTF-16 units: never more characters than Discord counts.
+use parley_sdk::text::split_text;
 use parley_sdk::{Attachment, Button, Outbound, SendError, Sent};
 use serenity::all::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateMessage,
@@ -18,39 +20,6 @@ const BUTTONS_PER_ROW: usize = 5;
 const ROWS: usize = 5;
 const LABEL_LIMIT: usize = 80;
 const CUSTOM_ID_LIMIT: usize = 100;
-
-/// Splits `text` into parts of at most `limit` UTF-16 units (never more characters
-/// than Discord counts), never inside a character, preferring a line break, then a
-/// space, in the second half of each part.
-pub fn split_text(text: &str, limit: usize) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    while utf16_len(rest) > limit {
-        let mut units = 0;
-        let mut hard = 0;
-        for (i, c) in rest.char_indices() {
-            if units + c.len_utf16() > limit {
-                break;
-            }
-            units += c.len_utf16();
-            hard = i + c.len_utf8();
-        }
-        let window = &rest[..hard];
-        let soft = window.rfind('\n').or_else(|| window.rfind(' ')).filter(|&i| i >= hard / 2);
-        let cut = soft.map_or(hard, |i| i + 1);
-        parts.push(rest[..cut].trim_end().to_owned());
-        rest = &rest[cut..];
-    }
-    if !rest.trim().is_empty() || parts.is_empty() {
-        parts.push(rest.to_owned());
-    }
-    parts.retain(|p| !p.is_empty());
-    parts
-}
-
-fn utf16_len(s: &str) -> usize {
-    s.chars().map(char::len_utf16).sum()
-}
 
 fn refuse(reason: String) -> SendError {
     SendError::Permanent { reason, unreachable: false }
@@ -165,6 +134,7 @@ pub async fn deliver(client: &Client, out: &Outbound) -> Result<Sent, SendError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use parley_sdk::text::utf16_len;
 
     #[test]
     fn long_text_splits_on_breaks_and_never_inside_a_character() {

@@ -8,6 +8,7 @@
 mod background;
 mod content;
 mod error;
+pub mod text;
 mod validation;
 
 use std::collections::HashMap;

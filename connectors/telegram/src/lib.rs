@@ -28,7 +28,7 @@ use teloxide::requests::{Request, Requester};
 use teloxide::types::Update;
 
 pub use normalize::{Normalized, message_key, start_payload};
-pub use send::split_text;
+pub use parley_sdk::text::split_text;
 pub use settings::{DEFAULT_API_URL, Mode, Settings};
 
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
