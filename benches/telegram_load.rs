@@ -28,6 +28,9 @@ use serde_json::{Value, json};
 #[path = "../tests/support/telegram_fake.rs"]
 #[allow(dead_code, reason = "the tests' fake; the bench uses part of it")]
 mod telegram_fake;
+#[path = "../tests/support/telegram_person.rs"]
+#[allow(dead_code, reason = "the tests' fake; the bench uses part of it")]
+mod telegram_person;
 
 use telegram_fake::{FakeTelegram, Person};
 

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod client;
 pub mod discord_fake;
 pub mod telegram_fake;
+pub mod telegram_person;
 pub mod visitor;
 pub mod webhook_fake;
 pub mod whatsapp_fake;

@@ -17,6 +17,8 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+pub use super::telegram_person::Person;
+
 /// One request the fake received.
 #[derive(Debug, Clone)]
 pub struct Call {
@@ -111,69 +113,8 @@ pub struct FakeTelegram {
     pub addr: std::net::SocketAddr,
 }
 
-/// A Telegram user writing to the bot in a private chat.
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub id: i64,
-    pub first_name: String,
-    pub last_name: Option<String>,
-    pub username: Option<String>,
-}
-
-impl Person {
-    pub fn new(id: i64, first_name: &str) -> Person {
-        Person { id, first_name: first_name.into(), last_name: None, username: None }
-    }
-
-    pub fn user(&self) -> Value {
-        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "last_name": self.last_name,
-               "username": self.username, "language_code": "en"})
-    }
-
-    pub fn chat(&self) -> Value {
-        json!({"id": self.id, "type": "private", "first_name": self.first_name, "last_name": self.last_name,
-               "username": self.username})
-    }
-
-    /// A message from this person with `fields` (`{"text": ...}`, `{"photo": [...]}`...).
-    pub fn message(&self, message_id: i64, fields: Value) -> Value {
-        let mut m = json!({"message_id": message_id, "date": now(), "chat": self.chat(), "from": self.user()});
-        merge(&mut m, fields);
-        m
-    }
-
-    pub fn text(&self, message_id: i64, text: &str) -> Value {
-        json!({"message": self.message(message_id, json!({"text": text}))})
-    }
-
-    /// `/start PAYLOAD`, as a deep link sends it.
-    pub fn start(&self, message_id: i64, payload: &str) -> Value {
-        let text = format!("/start {payload}");
-        let entities = json!([{"type": "bot_command", "offset": 0, "length": 6}]);
-        json!({"message": self.message(message_id, json!({"text": text, "entities": entities}))})
-    }
-
-    pub fn edit(&self, message_id: i64, text: &str) -> Value {
-        json!({"edited_message": self.message(message_id, json!({"text": text, "edit_date": now()}))})
-    }
-
-    /// A reply to message `to` (a message in this person's chat).
-    pub fn reply(&self, message_id: i64, to: i64, text: &str) -> Value {
-        let original = json!({"message_id": to, "date": now(), "chat": self.chat(),
-                              "from": {"id": 42, "is_bot": true, "first_name": "Bot"}, "text": "…"});
-        json!({"message": self.message(message_id, json!({"text": text, "reply_to_message": original}))})
-    }
-
-    /// A press of an inline button carrying `data` under message `on`.
-    pub fn press(&self, callback_id: &str, on: i64, data: &str) -> Value {
-        let on = json!({"message_id": on, "date": now(), "chat": self.chat(),
-                        "from": {"id": 42, "is_bot": true, "first_name": "Bot"}, "text": "Pick one"});
-        json!({"callback_query": {"id": callback_id, "from": self.user(), "message": on,
-                                  "chat_instance": "ci-1", "data": data}})
-    }
-}
-
-fn merge(into: &mut Value, fields: Value) {
+/// Adds the fields of `fields` to the object `into`.
+pub fn merge(into: &mut Value, fields: Value) {
     if let (Some(a), Value::Object(b)) = (into.as_object_mut(), fields) {
         a.extend(b);
     }
