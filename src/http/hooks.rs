@@ -83,17 +83,21 @@ async fn hand_over(
 /// whose body is not already `{"error": …}` gets that shape, and plain text stays text
 /// for the platforms that expect it ("ok").
 fn platform_answer(status: StatusCode, body: String) -> Response {
-    let json = serde_json::from_str::<serde_json::Value>(&body).ok();
-    let has_error_shape = json.as_ref().is_some_and(|v| v["error"]["code"].is_string());
-    match json {
-        _ if status.is_client_error() || status.is_server_error() => {
-            if has_error_shape {
-                (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-            } else {
-                ApiError::from_status(status, body).into_response()
-            }
-        }
-        Some(_) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        None => (status, body).into_response(),
+    let failed = status.is_client_error() || status.is_server_error();
+    // A success is sent as JSON when it looks like JSON; only an error body is parsed,
+    // to see whether it already has the API's shape (this is on every webhook's path).
+    let looks_json = body.trim_start().starts_with(['{', '[']);
+    if !failed {
+        return match looks_json {
+            true => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            false => (status, body).into_response(),
+        };
+    }
+    let shaped =
+        looks_json && serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v["error"]["code"].is_string());
+    if shaped {
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        ApiError::from_status(status, body).into_response()
     }
 }
