@@ -122,3 +122,29 @@ async fn a_state_outside_its_set_is_refused() {
         store.read(|db| db.query_one("SELECT COUNT(*) AS n FROM chats", &[])).await.unwrap().get("n").unwrap();
     assert_eq!(chats, 0);
 }
+
+/// SQLite evaluates `x IN ('a', 'b', 'c')` by building a temporary b-tree of the list at
+/// every statement that checks it (migration 0016): the schema's CHECK constraints join
+/// comparisons with OR instead. Lists of two values are compared directly and may stay.
+#[tokio::test]
+async fn no_check_of_the_sqlite_schema_builds_a_list_per_statement() {
+    let (store, _dir) = store().await;
+    if store.backend() != parley::store::Backend::Sqlite {
+        return; // PostgreSQL compares against the list as it is
+    }
+    let rows = store
+        .read(|db| db.query("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql IS NOT NULL", &[]))
+        .await
+        .unwrap();
+    let mut offenders = Vec::new();
+    for row in &rows {
+        let (name, sql): (String, String) = (row.get("name").unwrap(), row.get("sql").unwrap());
+        for (at, _) in sql.match_indices(" IN (") {
+            let list = &sql[at + 5..at + 5 + sql[at + 5..].find(')').unwrap()];
+            if list.split(',').count() >= 3 {
+                offenders.push(format!("{name}: IN ({list})"));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "write these as comparisons joined by OR: {offenders:#?}");
+}

@@ -143,19 +143,19 @@ fn pg_params(params: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
 /// which would silently swap arguments in `WHERE b = $2 AND a = $1`.
 fn sqlite_sql(sql: &str) -> Cow<'_, str> {
     let bytes = sql.as_bytes();
-    let is_placeholder = |i: usize| bytes[i] == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
-    let Some(first) = (0..bytes.len()).find(|&i| is_placeholder(i)) else {
+    let is_placeholder = |i: usize| bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+    // Runs on every statement of the hot path: memchr finds the few `$` in a long
+    // statement without looking at each byte, and whole slices are copied between them.
+    let mut dollars = memchr::memchr_iter(b'$', bytes).filter(|&i| is_placeholder(i)).peekable();
+    if dollars.peek().is_none() {
         return Cow::Borrowed(sql);
-    };
-    // Runs on every statement of the hot path: copy whole slices between placeholders.
+    }
     let mut out = String::with_capacity(sql.len());
     let mut copied = 0;
-    for i in first..bytes.len() {
-        if is_placeholder(i) {
-            out.push_str(&sql[copied..i]);
-            out.push('?');
-            copied = i + 1;
-        }
+    for i in dollars {
+        out.push_str(&sql[copied..i]);
+        out.push('?');
+        copied = i + 1;
     }
     out.push_str(&sql[copied..]);
     Cow::Owned(out)

@@ -71,12 +71,18 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_discord.sql"),
         include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
+    (
+        16,
+        "checks_without_in",
+        include_str!("../../migrations/sqlite/0016_checks_without_in.sql"),
+        include_str!("../../migrations/postgres/0016_checks_without_in.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step
 /// procedure): foreign keys are switched off around their transaction, since the pragma
 /// does nothing inside one, and checked before they commit.
-const SQLITE_REBUILDS: &[i64] = &[8];
+const SQLITE_REBUILDS: &[i64] = &[8, 16];
 
 pub fn run(db: &mut Db) -> Result<(), StoreError> {
     if db.backend() == Backend::Postgres {
