@@ -71,6 +71,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_discord.sql"),
         include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
+    (
+        14,
+        "audit",
+        include_str!("../../migrations/sqlite/0014_audit.sql"),
+        include_str!("../../migrations/postgres/0014_audit.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step
