@@ -4,6 +4,7 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod browser_console;
 mod browser_settings;
@@ -23,6 +24,7 @@ mod outbox;
 mod reports;
 mod robustness;
 mod rows;
+mod sessions;
 mod telegram;
 mod typed_states;
 mod whatsapp;
