@@ -12,6 +12,7 @@ mod browser_widget;
 mod chats;
 mod client_addr;
 mod contacts;
+mod delivery;
 mod discord;
 mod distribution;
 mod events;

@@ -24,8 +24,13 @@ pub mod widget;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderValue;
+use axum::http::header::REFERRER_POLICY;
 use axum::routing::{delete, get, post, put};
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
@@ -89,7 +94,6 @@ pub fn router(app: App) -> Router {
     let body_limit = app.config.limits.body_bytes;
     Router::new()
         .nest("/api/v1", api)
-        .route("/hooks/{channel_id}", post(hooks::receive).get(hooks::verify))
         .route("/widget.js", get(assets::widget_js))
         .route("/widget/config", get(widget::config))
         .route("/widget/ws", get(widget::connect))
@@ -100,6 +104,11 @@ pub fn router(app: App) -> Router {
         .route("/login", get(assets::console_login))
         .route("/setup", get(assets::console_setup))
         .route("/console/{*path}", get(assets::console_file))
+        // Text and JSON leave compressed (gzip or brotli, as the client accepts; level 4
+        // keeps big chat lists cheap to compress); WebSocket upgrades have no body to compress.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Platforms' webhooks: answered small and at once, never compressed.
+        .route("/hooks/{channel_id}", post(hooks::receive).get(hooks::verify))
         .fallback(|| async { ApiError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {
             ApiError::from_status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method")
@@ -107,6 +116,7 @@ pub fn router(app: App) -> Router {
         .route_layer(axum::middleware::from_fn(observe::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(axum::middleware::from_fn_with_state(app.clone(), client::resolve))
         .with_state(app)
