@@ -67,6 +67,12 @@ fn describe() {
     for kind in ["console", "widget"] {
         metrics::gauge!("parley_websockets_open", "kind" => kind).increment(0.0);
     }
+    for result in ["sent", "failed"] {
+        metrics::counter!("parley_notifications_total", "result" => result).absolute(0);
+    }
+    for reason in crate::model::Reason::ALL {
+        metrics::counter!("parley_distribution_assigned_total", "reason" => reason.as_str()).absolute(0);
+    }
 }
 
 /// Registers at zero the per-kind counters of every channel kind the hub knows, so a

@@ -20,6 +20,7 @@ mod group_commit;
 mod inbound;
 mod layering;
 mod login_limits;
+mod metrics;
 mod openapi;
 mod outbox;
 mod reports;
