@@ -107,7 +107,7 @@ impl App {
             Err(_) => "unknown".to_owned(),
         };
         metrics::counter!("parley_inbound_total", "kind" => kind, "result" => result).increment(1);
-        Ok(receipt?)
+        receipt
     }
 
     /// Keeps [`Inner::online`] true while any operator is Online, on this node or another.
