@@ -104,7 +104,9 @@ pub async fn observe_store(store: &Store, now: i64) -> Result<()> {
 
 fn read_store_figures(db: &mut Db, now: i64) -> Result<()> {
     let outbox = db.query_one(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(parked), 0) AS parked, MIN(created_at) AS oldest FROM outbox",
+        // Counts, not SUM(parked): PostgreSQL sums BIGINTs into NUMERIC.
+        "SELECT COUNT(*) AS n, (SELECT COUNT(*) FROM outbox WHERE parked = 1) AS parked, \
+         MIN(created_at) AS oldest FROM outbox",
         &[],
     )?;
     metrics::gauge!("parley_outbox_depth").set(outbox.get::<i64>("n")? as f64);
