@@ -296,7 +296,12 @@ async fn sessions_deactivation_and_the_audit_log_through_the_console() {
 
     // Settings → Audit log lists it, newest first, named by the admin.
     b.eval("location.hash = '#settings/audit'").await;
-    b.wait_until("the audit log", "document.querySelector('[data-testid=audit-row]')").await;
+    // (The tab was loaded once already, for its count: wait for the reload that shows the deactivation.)
+    b.wait_until(
+        "the audit log with the deactivation",
+        "document.querySelector('[data-testid=audit-row]')?.textContent.includes('deactivated')",
+    )
+    .await;
     let first = b.eval(&text_of("[data-testid=audit-row]")).await;
     let first = first.as_str().unwrap();
     assert!(first.contains("Ada Admin") && first.contains("deactivated operator"), "{first}");
