@@ -61,7 +61,7 @@ impl App {
         connectors: Connectors,
         visitors: parley_widget::Visitors,
     ) -> App {
-        let limiter = LoginLimiter::new(config.auth.login_max_failures, config.auth.login_lockout_seconds);
+        let limiter = LoginLimiter::new(&config.auth);
         let distribution = crate::distribution::Distributor::new(config.distribution.clone());
         App(Arc::new(Inner {
             store,
@@ -94,11 +94,20 @@ impl App {
     /// The one door for inbound events of every channel: the ingest hooks, then the
     /// inbox, in one transaction; returns after commit.
     pub async fn ingest(&self, inbound: Inbound) -> Result<Receipt, Error> {
-        let (now, hooks) = (self.now(), self.ingest_hooks.clone());
-        let receipt = self.store.write(move |db| crate::inbox::door::ingest(db, &hooks, &inbound, now)).await?;
-        metrics::counter!("parley_inbound_total", "created" => if receipt.created { "yes" } else { "duplicate" })
-            .increment(1);
-        Ok(receipt)
+        let (now, hooks, channel_id) = (self.now(), self.ingest_hooks.clone(), inbound.channel_id);
+        let receipt = self.store.write(move |db| crate::inbox::door::ingest(db, &hooks, &inbound, now)).await;
+        let result = match &receipt {
+            Ok(r) if r.created => "created",
+            Ok(_) => "duplicate",
+            Err(_) => "refused",
+        };
+        // The kind from the channels' cache (the webhook path has just filled it).
+        let kind = match self.channel_cache.get(&self.store, channel_id).await {
+            Ok(c) => c.channel.kind.clone(),
+            Err(_) => "unknown".to_owned(),
+        };
+        metrics::counter!("parley_inbound_total", "kind" => kind, "result" => result).increment(1);
+        receipt
     }
 
     /// Keeps [`Inner::online`] true while any operator is Online, on this node or another.

@@ -17,6 +17,7 @@ pub struct Config {
     /// Empty: `http://` + `listen`.
     pub public_url: String,
     pub database: Database,
+    pub http: Http,
     pub auth: Auth,
     pub inbox: Inbox,
     pub outbox: Outbox,
@@ -33,12 +34,29 @@ pub struct Database {
     pub readers: usize,
 }
 
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Http {
+    /// Proxies (CIDRs, e.g. `10.0.0.0/8`, `::1/128`) whose `X-Forwarded-For` and
+    /// `Forwarded` headers tell the client's address. Empty: the socket's peer is the
+    /// client, whatever headers it sends.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Auth {
     pub session_days: i64,
+    /// Failures for one account from one address before its delays start.
     pub login_max_failures: u32,
-    pub login_lockout_seconds: u64,
+    /// Failures from one address, for any accounts, before its delays start.
+    pub login_address_failures: u32,
+    /// Failures for one account from addresses it never logged in from.
+    pub login_account_failures: u32,
+    /// The longest a delay grows to. Configs written for the fixed lockout that came
+    /// before call it `login_lockout_seconds`; that name is still read.
+    #[serde(alias = "login_lockout_seconds")]
+    pub login_max_delay_seconds: u64,
     pub setup_link_hours: i64,
 }
 
@@ -100,6 +118,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             public_url: String::new(),
             database: Database::default(),
+            http: Http::default(),
             auth: Auth::default(),
             inbox: Inbox::default(),
             outbox: Outbox::default(),
@@ -117,7 +136,14 @@ impl Default for Database {
 }
 impl Default for Auth {
     fn default() -> Self {
-        Self { session_days: 30, login_max_failures: 5, login_lockout_seconds: 300, setup_link_hours: 24 }
+        Self {
+            session_days: 30,
+            login_max_failures: 5,
+            login_address_failures: 20,
+            login_account_failures: 50,
+            login_max_delay_seconds: 300,
+            setup_link_hours: 24,
+        }
     }
 }
 impl Default for Inbox {

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -87,6 +88,7 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     connectors.add(Arc::new(parley_whatsapp::WhatsAppConnector::new()));
     let visitors = parley_widget::Visitors::default();
     connectors.add(Arc::new(parley_widget::WidgetConnector::new(visitors.clone())));
+    metrics::register_kinds(&connectors.kinds());
 
     let app = App::new(store, config, options.clock, connectors, visitors);
     ensure_widget_channel(&app).await?;

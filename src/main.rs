@@ -120,7 +120,7 @@ async fn add_operator(config: Config, email: String, name: String, role: RoleArg
     let url = config.database.url.clone();
     let store = tokio::task::spawn_blocking(move || parley::store::Store::open(&url, 1)).await??;
     let now = parley::clock::system_now_ms();
-    let op = store.write(move |db| parley::operators::create(db, new, now)).await?;
+    let op = store.write(move |db| parley::operators::add::create(db, None, new, now)).await?;
     println!("added {} <{}> as {}", op.name, op.email, op.role.as_str());
     if generated {
         println!("password: {password}");

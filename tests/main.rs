@@ -4,23 +4,29 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod browser_console;
 mod browser_settings;
 mod browser_widget;
 mod chats;
+mod client_addr;
 mod contacts;
+mod delivery;
 mod discord;
 mod distribution;
 mod events;
 mod group_commit;
 mod inbound;
 mod layering;
+mod login_limits;
+mod metrics;
 mod openapi;
 mod outbox;
 mod reports;
 mod robustness;
 mod rows;
+mod sessions;
 mod telegram;
 mod typed_states;
 mod whatsapp;

@@ -121,9 +121,10 @@ CREATE TABLE operators_new (
     status TEXT NOT NULL DEFAULT 'offline'
         CONSTRAINT operators_status CHECK (status = 'online' OR status = 'away' OR status = 'offline'),
     password_hash TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    deactivated_at INTEGER
 );
-INSERT INTO operators_new (id, email, name, role, status, password_hash, created_at)
-SELECT id, email, name, role, status, password_hash, created_at FROM operators;
+INSERT INTO operators_new (id, email, name, role, status, password_hash, created_at, deactivated_at)
+SELECT id, email, name, role, status, password_hash, created_at, deactivated_at FROM operators;
 DROP TABLE operators;
 ALTER TABLE operators_new RENAME TO operators;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::cache::ChannelCache;
 use super::{Connectors, StoredChannel, merge_settings, validate_name};
+use crate::audit::{self, Action, Change, Subject};
 use crate::error::{Error, Result};
 use crate::runners::Runners;
 use crate::store::Store;
@@ -35,7 +36,20 @@ pub struct Patch {
     pub distribution: Option<bool>,
 }
 
-pub async fn create(parts: &Parts<'_>, kind: &str, name: &str, settings: Json, now: i64) -> Result<StoredChannel> {
+/// The channel as the audit log keeps it: as an admin sees it, secrets redacted.
+fn audited(c: &StoredChannel, secrets: &[&str]) -> Json {
+    serde_json::to_value(super::public(c, secrets)).unwrap_or_default()
+}
+
+/// Creates a channel; `by` is the admin, named in the audit log.
+pub async fn create(
+    parts: &Parts<'_>,
+    by: i64,
+    kind: &str,
+    name: &str,
+    settings: Json,
+    now: i64,
+) -> Result<StoredChannel> {
     let connector = parts.connectors.get(kind).ok_or_else(|| {
         Error::Invalid(format!("unknown channel kind {kind:?}; known kinds: {}", parts.connectors.kinds().join(", ")))
     })?;
@@ -45,12 +59,27 @@ pub async fn create(parts: &Parts<'_>, kind: &str, name: &str, settings: Json, n
     let name = validate_name(name)?;
     let settings = connector.prepare_settings(settings).await.map_err(Error::Invalid)?;
     let kind = kind.to_owned();
-    let c = parts.store.write(move |db| super::create(db, &kind, &name, &settings, now)).await?;
+    let secrets = connector.secret_settings();
+    let c = parts
+        .store
+        .write(move |db| -> Result<StoredChannel> {
+            let c = super::create(db, &kind, &name, &settings, now)?;
+            let change = Change {
+                subject: Subject::Channel,
+                subject_id: Some(c.channel.id),
+                action: Action::Created,
+                changes: audited(&c, secrets),
+            };
+            audit::record(db, Some(by), change, now)?;
+            Ok(c)
+        })
+        .await?;
     parts.runners.start(connector, c.channel.clone(), parts.hub.clone(), parts.shutdown);
     Ok(c)
 }
 
-pub async fn update(parts: &Parts<'_>, id: i64, patch: Patch) -> Result<StoredChannel> {
+/// Changes a channel; `by` is the admin, and the audit log keeps what changed.
+pub async fn update(parts: &Parts<'_>, by: i64, id: i64, patch: Patch, now: i64) -> Result<StoredChannel> {
     let stored = parts.store.read(move |db| super::get(db, id)).await?;
     let connector = parts
         .connectors
@@ -67,8 +96,18 @@ pub async fn update(parts: &Parts<'_>, id: i64, patch: Patch) -> Result<StoredCh
     };
     let distribution = patch.distribution;
     let settings_changed = settings.is_some();
-    let c =
-        parts.store.write(move |db| super::update(db, id, name.as_deref(), settings.as_ref(), distribution)).await?;
+    let secrets = connector.secret_settings();
+    let c = parts
+        .store
+        .write(move |db| -> Result<StoredChannel> {
+            let before = super::get(db, id)?;
+            let c = super::update(db, id, name.as_deref(), settings.as_ref(), distribution)?;
+            let changes = audit::diff(&audited(&before, secrets), &audited(&c, secrets));
+            let change = Change { subject: Subject::Channel, subject_id: Some(id), action: Action::Updated, changes };
+            audit::record(db, Some(by), change, now)?;
+            Ok(c)
+        })
+        .await?;
     parts.cache.forget(id);
     // Only new settings change what the background work does (a name does not).
     if settings_changed {

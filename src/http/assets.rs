@@ -15,26 +15,93 @@ use crate::app::App;
 #[folder = "web/"]
 struct Web;
 
-/// Serves `web/<path>` with its type and an ETag, so browsers revalidate cheaply.
-fn file(path: &str, headers: &HeaderMap) -> Response {
-    let Some(f) = Web::get(path) else {
-        return ApiError::not_found(format!("no file {path}")).into_response();
+/// How a file may be kept by the browser.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    /// Asked again each time; answered 304 while its ETag holds.
+    Revalidate,
+    /// Under a versioned URL ([`console_version`]): kept for a year, never asked again.
+    Immutable,
+}
+
+/// The console's page may run only its own scripts and styles, talk only to this
+/// origin, and be framed by no one; the widget (another path) stays embeddable.
+const CONSOLE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob: https:; media-src 'self' blob: https:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// A version of the console's files, from their contents: the console's page loads its
+/// modules and styles from `/console/v/<version>/…`, so a reload reuses every one of
+/// them from the browser's cache until a new build changes any file.
+pub fn console_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        let mut paths: Vec<_> = Web::iter().filter(|p| p.starts_with("console/")).collect();
+        paths.sort();
+        let mut all = <sha2::Sha256 as sha2::Digest>::new();
+        for p in paths {
+            if let Some(f) = Web::get(&p) {
+                sha2::Digest::update(&mut all, p.as_bytes());
+                sha2::Digest::update(&mut all, f.metadata.sha256_hash());
+            }
+        }
+        hex::encode(&sha2::Digest::finalize(all)[..6])
+    })
+}
+
+/// The console's page, pointing at the versioned URLs of its files.
+fn console_page() -> &'static [u8] {
+    static PAGE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PAGE.get_or_init(|| {
+        let raw = Web::get("console/index.html").map(|f| f.data.into_owned()).unwrap_or_default();
+        let prefix = format!("/console/v/{}/", console_version());
+        String::from_utf8_lossy(&raw).replace("\"/console/", &format!("\"{prefix}")).into_bytes()
+    })
+}
+
+/// Answers `body` of type `mime` with its ETag and caching, or 304 when the browser has it.
+fn respond(body: Vec<u8>, mime: &str, etag: &str, caching: Caching, headers: &HeaderMap) -> Response {
+    let etag = format!("\"{etag}\"");
+    let mut res = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut res = (StatusCode::OK, body).into_response();
+        if let Ok(v) = HeaderValue::from_str(mime) {
+            res.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        res
     };
-    let etag = format!("\"{}\"", hex::encode(&f.metadata.sha256_hash()[..12]));
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
-        return StatusCode::NOT_MODIFIED.into_response();
-    }
-    let mime = f.metadata.mimetype().to_owned();
-    let mut res = (StatusCode::OK, f.data.into_owned()).into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&mime) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(match caching {
+            Caching::Revalidate => "no-cache",
+            Caching::Immutable => "public, max-age=31536000, immutable",
+        }),
+    );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    res
+}
+
+/// Serves `web/<path>` with its type and an ETag.
+fn file(path: &str, caching: Caching, headers: &HeaderMap) -> Response {
+    let Some(f) = Web::get(path) else {
+        return ApiError::not_found(format!("no file {path}")).into_response();
+    };
+    let etag = hex::encode(&f.metadata.sha256_hash()[..12]);
+    respond(f.data.into_owned(), f.metadata.mimetype(), &etag, caching, headers)
+}
+
+/// The console's page, with the headers that keep it from being framed or injected into.
+fn console_html(headers: &HeaderMap) -> Response {
+    let etag = format!("index-{}", console_version());
+    let mut res = respond(console_page().to_vec(), "text/html; charset=utf-8", &etag, Caching::Revalidate, headers);
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONSOLE_CSP));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
 
@@ -42,7 +109,7 @@ fn file(path: &str, headers: &HeaderMap) -> Response {
     responses((status = 200, description = "The console's page", content_type = "text/html"),
         (status = 304, description = "Not modified (If-None-Match)")))]
 pub async fn console_index(headers: HeaderMap) -> Response {
-    file("console/index.html", &headers)
+    console_html(&headers)
 }
 
 // The console is one page; `/login` and `/setup` are its routes, served the same page
@@ -62,19 +129,25 @@ pub async fn console_setup(headers: HeaderMap) -> Response {
 }
 
 #[utoipa::path(get, path = "/console/{path}", tag = "console",
-    params(("path" = String, Path, description = "A file of the console (scripts, styles, images)")),
-    responses((status = 200, description = "The file, with its type and an ETag"),
+    params(("path" = String, Path, description = "A file of the console (scripts, styles, images); under `v/<version>/` (as the console's page links them) it is cached for good")),
+    responses((status = 200, description = "The file, with its type and an ETag; `Cache-Control: immutable` under this build's `v/<version>/`"),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "No such file", body = ErrorBody)))]
 pub async fn console_file(AppPath(path): AppPath<String>, headers: HeaderMap) -> Response {
-    file(&format!("console/{path}"), &headers)
+    // `v/<version>/app.js` is `app.js`, kept for good when the version is this build's
+    // (an older page's version gets today's file, asked again next time).
+    if let Some((version, rest)) = path.strip_prefix("v/").and_then(|p| p.split_once('/')) {
+        let caching = if version == console_version() { Caching::Immutable } else { Caching::Revalidate };
+        return file(&format!("console/{rest}"), caching, &headers);
+    }
+    file(&format!("console/{path}"), Caching::Revalidate, &headers)
 }
 
 #[utoipa::path(get, path = "/widget.js", tag = "widget",
     responses((status = 200, description = "The widget's script, to embed in a site", content_type = "text/javascript"),
         (status = 304, description = "Not modified (If-None-Match)")))]
 pub async fn widget_js(headers: HeaderMap) -> Response {
-    file("widget/widget.js", &headers)
+    file("widget/widget.js", Caching::Revalidate, &headers)
 }
 
 #[utoipa::path(get, path = "/demo", tag = "widget",
@@ -107,7 +180,12 @@ pub async fn healthz(State(app): State<App>) -> ApiResult<axum::Json<Health>> {
 
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
-pub async fn metrics() -> Response {
+pub async fn metrics(State(app): State<App>) -> Response {
+    // What only the database knows is read now; a database that does not answer
+    // leaves those figures as they were, and the rest is still served.
+    if let Err(e) = crate::metrics::observe_store(&app.store, app.now()).await {
+        tracing::warn!(error = %e, "cannot read the outbox and consumer figures for /metrics");
+    }
     let body = crate::metrics::render();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

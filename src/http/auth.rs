@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::client::ClientAddr;
 use super::error::{ApiError, ApiResult, AppJson, AppPath, ErrorBody};
 use crate::app::App;
 use crate::error::Error;
@@ -23,12 +24,12 @@ impl Auth {
     pub fn viewer(&self, app: &App) -> Viewer {
         Viewer { operator_id: self.0.id, admin: self.0.is_admin(), visibility: app.config.inbox.visibility }
     }
-
-    /// Refuses anyone but an admin.
-    pub fn admin(&self) -> ApiResult<()> {
-        if self.0.is_admin() { Ok(()) } else { Err(ApiError::forbidden("only an admin may do this")) }
-    }
 }
+
+/// The authenticated operator, who must be an admin. Taken from the request's head,
+/// so axum checks it before a handler's body extractor runs: an operator is refused
+/// with 403 whatever body they sent, and learns nothing of what it should look like.
+pub struct Admin(pub Operator);
 
 /// The session or bearer token in a request, if any.
 pub fn token(headers: &HeaderMap) -> Option<String> {
@@ -64,6 +65,15 @@ impl FromRequestParts<App> for Auth {
     }
 }
 
+impl FromRequestParts<App> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let Auth(operator) = Auth::from_request_parts(parts, app).await?;
+        if operator.is_admin() { Ok(Admin(operator)) } else { Err(ApiError::forbidden("only an admin may do this")) }
+    }
+}
+
 fn session_cookie(app: &App, token: &str, max_age_s: i64) -> HeaderValue {
     let secure = if app.config.public_url().starts_with("https://") { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
@@ -72,9 +82,9 @@ fn session_cookie(app: &App, token: &str, max_age_s: i64) -> HeaderValue {
     .expect("a token is plain ASCII")
 }
 
-async fn start_session(app: &App, operator: Operator, status: StatusCode) -> ApiResult<Response> {
+async fn start_session(app: &App, operator: Operator, from: ClientAddr, status: StatusCode) -> ApiResult<Response> {
     let days = app.config.auth.session_days;
-    let token = login::start_session(&app.store, operator.id, days, app.now()).await?;
+    let token = login::start_session(&app.store, operator.id, from.0, days, app.now()).await?;
     let mut res = (status, axum::Json(operator)).into_response();
     res.headers_mut().insert(SET_COOKIE, session_cookie(app, &token, days * 86_400));
     Ok(res)
@@ -92,13 +102,14 @@ pub struct Login {
         (status = 200, description = "Logged in; sets the `parley_session` cookie", body = Operator),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 403, description = "The operator has been deactivated", body = ErrorBody),
         (status = 422, description = "Missing fields", body = ErrorBody),
-        (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many failures from this address or for this account; see Retry-After", body = ErrorBody),
     ))]
-pub async fn login(State(app): State<App>, headers: HeaderMap, AppJson(body): AppJson<Login>) -> ApiResult<Response> {
-    let client = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).unwrap_or("direct");
-    let operator = login::login(&app.store, &app.login_limiter, &body.email, body.password, client, app.now()).await?;
-    start_session(&app, operator, StatusCode::OK).await
+pub async fn login(State(app): State<App>, client: ClientAddr, AppJson(body): AppJson<Login>) -> ApiResult<Response> {
+    let operator =
+        login::login(&app.store, &app.login_limiter, &body.email, body.password, client.0, app.now()).await?;
+    start_session(&app, operator, client, StatusCode::OK).await
 }
 
 #[utoipa::path(post, path = "/api/v1/logout", tag = "auth",
@@ -170,12 +181,13 @@ pub struct TokenCreated {
 pub async fn create_token(
     State(app): State<App>,
     auth: Auth,
+    ClientAddr(from): ClientAddr,
     AppJson(body): AppJson<NewToken>,
 ) -> ApiResult<(StatusCode, axum::Json<TokenCreated>)> {
     let (id, now) = (auth.0.id, app.now());
     let token = app
         .store
-        .write(move |db| sessions::create(db, id, sessions::Kind::Api, Some(body.name.trim()), None, now))
+        .write(move |db| sessions::create(db, id, sessions::Kind::Api, Some(body.name.trim()), Some(from), None, now))
         .await?;
     Ok((StatusCode::CREATED, axum::Json(TokenCreated { token })))
 }
@@ -216,11 +228,10 @@ pub struct CreateOperator {
     ))]
 pub async fn create_operator(
     State(app): State<App>,
-    auth: Auth,
+    Admin(admin): Admin,
     AppJson(body): AppJson<CreateOperator>,
 ) -> ApiResult<(StatusCode, axum::Json<Operator>)> {
-    auth.admin()?;
-    let op = add::add(&app.store, &body.email, &body.name, body.role, body.password, app.now()).await?;
+    let op = add::add(&app.store, Some(admin.id), &body.email, &body.name, body.role, body.password, app.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(op)))
 }
 
@@ -259,7 +270,7 @@ pub struct Setup {
         (status = 404, description = "Unknown, used or expired token", body = ErrorBody),
         (status = 422, description = "Invalid fields", body = ErrorBody),
     ))]
-pub async fn setup(State(app): State<App>, AppJson(body): AppJson<Setup>) -> ApiResult<Response> {
+pub async fn setup(State(app): State<App>, client: ClientAddr, AppJson(body): AppJson<Setup>) -> ApiResult<Response> {
     let op = add::first_admin(&app.store, body.token, &body.email, &body.name, body.password, app.now()).await?;
-    start_session(&app, op, StatusCode::CREATED).await
+    start_session(&app, op, client, StatusCode::CREATED).await
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
-use super::auth::Auth;
+use super::auth::{Admin, Auth};
 use super::error::{ApiResult, AppJson, AppPath, ErrorBody};
 use crate::app::App;
 use crate::channels::{self, PublicChannel, StoredChannel, lifecycle};
@@ -79,11 +79,10 @@ fn empty_object() -> Json {
     ))]
 pub async fn create(
     State(app): State<App>,
-    auth: Auth,
+    Admin(admin): Admin,
     AppJson(body): AppJson<NewChannel>,
 ) -> ApiResult<(StatusCode, axum::Json<PublicChannel>)> {
-    auth.admin()?;
-    let c = lifecycle::create(&channel_parts(&app), &body.kind, &body.name, body.settings, app.now()).await?;
+    let c = lifecycle::create(&channel_parts(&app), admin.id, &body.kind, &body.name, body.settings, app.now()).await?;
     Ok((StatusCode::CREATED, axum::Json(public(&app, &c))))
 }
 
@@ -110,12 +109,11 @@ pub struct ChannelPatch {
     ))]
 pub async fn update(
     State(app): State<App>,
-    auth: Auth,
+    Admin(admin): Admin,
     AppPath(id): AppPath<i64>,
     AppJson(body): AppJson<ChannelPatch>,
 ) -> ApiResult<axum::Json<PublicChannel>> {
-    auth.admin()?;
     let patch = lifecycle::Patch { name: body.name, settings: body.settings, distribution: body.distribution };
-    let c = lifecycle::update(&channel_parts(&app), id, patch).await?;
+    let c = lifecycle::update(&channel_parts(&app), admin.id, id, patch, app.now()).await?;
     Ok(axum::Json(public(&app, &c)))
 }

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::auth::Auth;
+use super::auth::{Admin, Auth};
 use super::error::{ApiError, ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::app::App;
 use crate::inbox::contacts::{ContactPatch, Duplicate};
@@ -161,12 +161,11 @@ pub async fn merges(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json
     ))]
 pub async fn undo_merge(
     State(app): State<App>,
-    auth: Auth,
+    Admin(admin): Admin,
     AppPath(id): AppPath<i64>,
 ) -> ApiResult<axum::Json<Unmerged>> {
-    auth.admin()?;
-    let now = app.now();
-    Ok(axum::Json(app.store.write(move |db| merge::undo(db, id, now)).await?))
+    let (by, now) = (admin.id, app.now());
+    Ok(axum::Json(app.store.write(move |db| merge::undo(db, id, by, now)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/search/messages", tag = "contacts",

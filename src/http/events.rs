@@ -106,10 +106,24 @@ pub async fn subscribe(
     AppQuery(p): AppQuery<Params>,
     AppWebSocket(ws): AppWebSocket,
 ) -> ApiResult<Response> {
-    let auth = Auth(operator_for(&app, token(&headers)).await?);
+    let token = token(&headers);
+    let auth = Auth(operator_for(&app, token.clone()).await?);
     let viewer = auth.viewer(&app);
     let after = p.after.unwrap_or_else(|| app.store.last_published());
-    Ok(ws.on_upgrade(move |socket| stream(app, viewer, after, socket)))
+    let token = token.unwrap_or_default();
+    Ok(ws.on_upgrade(move |socket| async move {
+        let _open = crate::metrics::OpenSocket::new("console");
+        stream(app, viewer, token, after, socket).await
+    }))
+}
+
+/// How often an open socket checks that its session still holds (a session its owner
+/// ended elsewhere); a deactivation is noticed at once, through its `operator.updated`.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Whether the socket's session or token is still valid (not revoked, its operator active).
+async fn still_valid(app: &App, token: &str) -> bool {
+    operator_for(app, Some(token.to_owned())).await.is_ok()
 }
 
 /// One event as a text frame; the stored JSON is pasted in, not parsed again.
@@ -162,15 +176,20 @@ async fn replay(app: &App, viewer: &Viewer, socket: &mut WebSocket, mut last: i6
     }
 }
 
-async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
+async fn stream(app: App, viewer: Viewer, token: String, after: i64, mut socket: WebSocket) {
     let _present = app.distribution.presence.connect(viewer.operator_id, app.clock.clone());
     // Subscribe before replaying, so nothing committed in between is lost.
     let mut live = app.store.subscribe();
     let mut ephemeral = app.ephemeral.subscribe();
     let Some(mut last) = replay(&app, &viewer, &mut socket, after.max(0)).await else { return };
+    let mut check = tokio::time::interval(SESSION_CHECK);
     loop {
         tokio::select! {
             event = live.recv() => match event {
+                Ok(e) if e.event_kind() == Some(events::EventKind::OperatorUpdated) && !still_valid(&app, &token).await => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
                 Ok(e) if e.id > last => {
                     if e.id > last + 1 {
                         // A gap (another node's events not yet seen here): read them from the table.
@@ -196,6 +215,10 @@ async fn stream(app: App, viewer: Viewer, after: i64, mut socket: WebSocket) {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
+            },
+            _ = check.tick() => if !still_valid(&app, &token).await {
+                let _ = socket.send(Message::Close(None)).await;
+                return;
             },
             _ = app.shutdown.cancelled() => {
                 let _ = socket.send(Message::Close(None)).await;

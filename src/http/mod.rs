@@ -4,28 +4,43 @@
 //! tests/openapi checks that every route below is in that document.
 
 mod assets;
+mod audit;
 pub mod auth;
 mod channels;
 mod chats;
+pub mod client;
 mod contacts;
 pub mod error;
 mod events;
 mod files;
 mod hooks;
 mod notify;
+mod observe;
 pub mod openapi;
 mod reports;
+mod sessions;
 mod templates;
 pub mod widget;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::http::HeaderValue;
+use axum::http::header::REFERRER_POLICY;
+use axum::routing::{delete, get, post, put};
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::App;
 use error::ApiError;
+
+/// Each request's log span, with the client's address as [`client::resolve`] found it.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let client = req.extensions().get::<client::ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
+    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), %client)
+}
 
 pub fn router(app: App) -> Router {
     let api = Router::new()
@@ -35,10 +50,16 @@ pub fn router(app: App) -> Router {
         .route("/setup/{token}", get(auth::setup_check))
         .route("/me", get(auth::me))
         .route("/me/status", put(auth::set_status))
-        .route("/me/tokens", post(auth::create_token))
+        .route("/me/tokens", get(sessions::list_tokens).post(auth::create_token))
+        .route("/me/tokens/{id}", delete(sessions::revoke_token))
+        .route("/me/sessions", get(sessions::list_sessions))
+        .route("/me/sessions/{id}", delete(sessions::revoke_session))
         .route("/me/notify/telegram", post(notify::connect).delete(notify::disconnect))
         .route("/me/notify/discord", post(notify::connect_discord).delete(notify::disconnect_discord))
         .route("/operators", get(auth::list_operators).post(auth::create_operator))
+        .route("/operators/{id}/deactivate", post(sessions::deactivate))
+        .route("/operators/{id}/reactivate", post(sessions::reactivate))
+        .route("/audit", get(audit::list))
         .route("/chats", get(chats::list))
         .route("/chats/{id}", get(chats::get))
         .route("/chats/{id}/messages", get(chats::history).post(chats::reply))
@@ -73,7 +94,6 @@ pub fn router(app: App) -> Router {
     let body_limit = app.config.limits.body_bytes;
     Router::new()
         .nest("/api/v1", api)
-        .route("/hooks/{channel_id}", post(hooks::receive).get(hooks::verify))
         .route("/widget.js", get(assets::widget_js))
         .route("/widget/config", get(widget::config))
         .route("/widget/ws", get(widget::connect))
@@ -84,12 +104,20 @@ pub fn router(app: App) -> Router {
         .route("/login", get(assets::console_login))
         .route("/setup", get(assets::console_setup))
         .route("/console/{*path}", get(assets::console_file))
+        // Text and JSON leave compressed (gzip or brotli, as the client accepts; level 4
+        // keeps big chat lists cheap to compress); WebSocket upgrades have no body to compress.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
+        // Platforms' webhooks: answered small and at once, never compressed.
+        .route("/hooks/{channel_id}", post(hooks::receive).get(hooks::verify))
         .fallback(|| async { ApiError::not_found("no such page") })
         .method_not_allowed_fallback(|| async {
             ApiError::from_status(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method")
         })
+        .route_layer(axum::middleware::from_fn(observe::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(SetResponseHeaderLayer::if_not_present(REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), client::resolve))
         .with_state(app)
 }

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{assets, auth, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
+use super::{
+    assets, audit, auth, channels, chats, contacts, events, files, hooks, notify, reports, sessions, templates, widget,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,6 +25,8 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
     paths(
         auth::login, auth::logout, auth::setup, auth::setup_check, auth::me, auth::set_status,
         auth::create_token, auth::list_operators, auth::create_operator,
+        sessions::list_sessions, sessions::revoke_session, sessions::list_tokens, sessions::revoke_token,
+        sessions::deactivate, sessions::reactivate, audit::list,
         notify::connect, notify::disconnect, notify::connect_discord, notify::disconnect_discord,
         chats::list, chats::get, chats::history, chats::reply, chats::note, chats::close,
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,

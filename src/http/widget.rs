@@ -1,10 +1,10 @@
 //! `/widget/config` and `/widget/ws`: the website widget's HTTP side (docs/WIDGET.md).
 //! A visitor holds a token signed with the channel's key and reaches only their own chat.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
+use axum::extract::State;
 use axum::extract::ws::{Message, Utf8Bytes, WebSocket};
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use parley_sdk::{Content, Inbound, InboundKind, Profile};
@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tokio::sync::mpsc;
 
+use super::client::ClientAddr;
 use super::error::{ApiError, ApiResult, AppQuery, AppWebSocket, ErrorBody};
 use crate::app::App;
 use crate::channels::StoredChannel;
@@ -119,7 +120,7 @@ pub struct Connect {
     ))]
 pub async fn connect(
     State(app): State<App>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(ip): ClientAddr,
     headers: HeaderMap,
     AppQuery(q): AppQuery<Connect>,
     AppWebSocket(ws): AppWebSocket,
@@ -128,7 +129,6 @@ pub async fn connect(
     if !access::origin_allowed(&channel, origin(&headers)) {
         return Err(ApiError::forbidden("this page's origin may not use this widget"));
     }
-    let ip = peer.ip();
     let Some(slot) = app.widget_limits.connect(ip) else {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -180,8 +180,7 @@ impl Session {
         let (tx, mut rx) = mpsc::unbounded_channel::<String>();
         let channel_id = channel.channel.id;
         let registration = app.visitors.register(channel_id, &visitor, tx);
-        metrics::gauge!("parley_widget_connections").increment(1.0);
-        let _gauge = GaugeGuard("parley_widget_connections");
+        let _open = crate::metrics::OpenSocket::new("widget");
         let mut s = Session { app, channel_id, visitor, state: VisitorState::default(), ip, registration };
         // In a block of its own, boxed: the hello frame and the future that builds it are
         // gone before the connection settles into its (long) idle wait.
@@ -358,15 +357,6 @@ impl Session {
             }
             Err(e) => vec![error("unavailable", &e.to_string(), None)],
         }
-    }
-}
-
-/// Decrements a gauge when the connection ends, however it ends.
-struct GaugeGuard(&'static str);
-
-impl Drop for GaugeGuard {
-    fn drop(&mut self) {
-        metrics::gauge!(self.0).decrement(1.0);
     }
 }
 

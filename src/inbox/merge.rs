@@ -11,6 +11,7 @@ use serde_json::{Value as Json, json};
 
 use super::contacts::index_terms;
 use super::views;
+use crate::audit;
 use crate::error::{Error, Result, not_found};
 use crate::model::{ChatStatus, Contact, Time};
 use crate::params;
@@ -173,6 +174,15 @@ pub fn merge(db: &mut Db, target: i64, source: i64, operator_id: i64, now: i64) 
         target_id: target,
     };
     events::append(db, remaining_chat, Event::ContactMerged(merged), now)?;
+    let changes = json!({"merge_id": merge_id, "source_id": source, "target_id": target,
+        "identities_moved": moved.identities.len(), "messages_moved": moved.messages.len()});
+    let change = audit::Change {
+        subject: audit::Subject::Merge,
+        subject_id: Some(merge_id),
+        action: audit::Action::Merged,
+        changes,
+    };
+    audit::record(db, Some(operator_id), change, now)?;
     if let Some(chat_id) = remaining_chat {
         let chat = views::chat(db, chat_id)?;
         events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
@@ -194,7 +204,8 @@ fn refresh_last_message(db: &mut Db, chat_id: i64) -> Result<()> {
 
 /// Undoes a merge: both contacts and their chats as they were before it. Messages
 /// that arrived on the target's chat after the merge stay there.
-pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
+/// `by` is the admin, named in the audit log.
+pub fn undo(db: &mut Db, merge_id: i64, by: i64, now: i64) -> Result<Unmerged> {
     let m = db
         .query_opt("SELECT target_id, source_id, moved, undone_at FROM merges WHERE id = $1", params![merge_id])?
         .ok_or_else(|| not_found("merge", merge_id))?;
@@ -258,6 +269,14 @@ pub fn undo(db: &mut Db, merge_id: i64, now: i64) -> Result<Unmerged> {
         chats.push(s.id);
     }
     db.exec("UPDATE merges SET undone_at = $1 WHERE id = $2", params![now, merge_id])?;
+    let changes = json!({"source_id": source, "target_id": target});
+    let change = audit::Change {
+        subject: audit::Subject::Merge,
+        subject_id: Some(merge_id),
+        action: audit::Action::Undone,
+        changes,
+    };
+    audit::record(db, Some(by), change, now)?;
     index_terms(db, target)?;
     index_terms(db, source)?;
     for chat_id in chats {

@@ -21,6 +21,9 @@ stored_enum! {
 /// A console user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Operator {
+    /// False once an admin deactivated them: they cannot log in, and their sessions and
+    /// tokens are gone.
+    pub active: bool,
     pub email: String,
     pub id: i64,
     pub name: String,

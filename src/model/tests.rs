@@ -146,6 +146,7 @@ fn contacts_and_operators_keep_their_shapes() {
     assert_eq!(text, sorted(&before));
 
     let op = Operator {
+        active: true,
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),
@@ -153,7 +154,7 @@ fn contacts_and_operators_keep_their_shapes() {
         role: Role::Admin,
         status: Status::Away,
     };
-    let before = json!({"id": 5, "email": "a@example.com", "name": "Ada", "role": "admin", "status": "away",
+    let before = json!({"active": true, "id": 5, "email": "a@example.com", "name": "Ada", "role": "admin", "status": "away",
         "notify": {"discord": false, "telegram": true}});
     assert_eq!(serde_json::to_string(&op).unwrap(), sorted(&before));
 }
@@ -199,6 +200,7 @@ fn event_data_is_what_the_untyped_appends_wrote() {
 fn every_kind_reads_back_as_written() {
     let (m, c) = (message(), chat());
     let op = Operator {
+        active: true,
         email: "a@example.com".into(),
         id: 5,
         name: "Ada".into(),

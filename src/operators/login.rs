@@ -1,17 +1,15 @@
 //! The login policy, in one place: an email and password become an operator, or a
-//! refusal that does not tell which part was wrong. Failures are counted per email
+//! refusal that does not tell which part was wrong. Failures are counted per account
 //! and client address ([`LoginLimiter`]), so a guesser is slowed down without locking
 //! the operator out everywhere; an unknown email costs as much time as a known one.
+//! Every outcome is logged with the client's address.
+
+use std::net::IpAddr;
 
 use super::limiter::LoginLimiter;
 use super::{Operator, password, sessions};
 use crate::error::{Error, Result};
 use crate::store::Store;
-
-/// Whose failures count together: one email (as typed, in any case) from one client.
-pub fn limiter_key(email: &str, client: &str) -> String {
-    format!("{}|{client}", email.trim().to_lowercase())
-}
 
 /// The operator with this email and password; `client` is the caller's address.
 pub async fn login(
@@ -19,13 +17,15 @@ pub async fn login(
     limiter: &LoginLimiter,
     email: &str,
     pass: String,
-    client: &str,
+    client: IpAddr,
     now: i64,
 ) -> Result<Operator> {
-    let key = limiter_key(email, client);
-    limiter.check(&key, now).map_err(Error::RateLimited)?;
-    let email = email.to_owned();
-    let found = store.read(move |db| super::password_hash(db, &email)).await?;
+    if let Err(wait) = limiter.check(email, client, now) {
+        tracing::warn!(%client, email, retry_after_s = wait, "login refused: too many failures");
+        return Err(Error::RateLimited(wait));
+    }
+    let typed = email.to_owned();
+    let found = store.read(move |db| super::password_hash(db, &typed)).await?;
     let verified = tokio::task::spawn_blocking(move || match found {
         Some((id, hash)) => password::verify(&pass, &hash).then_some(id),
         None => {
@@ -37,17 +37,26 @@ pub async fn login(
     .await
     .map_err(|_| Error::Invalid("login failed".into()))?;
     let Some(id) = verified else {
-        limiter.failed(&key, now);
+        limiter.failed(email, client, now);
+        tracing::warn!(%client, email, "login failed: wrong email or password");
         return Err(Error::Unauthorized("wrong email or password".into()));
     };
-    limiter.succeeded(&key);
-    store.read(move |db| super::get(db, id)).await
+    let operator = store.read(move |db| super::get(db, id)).await?;
+    if !operator.active {
+        tracing::warn!(%client, email, "login refused: the operator is deactivated");
+        return Err(Error::Forbidden("this operator has been deactivated; ask an admin".into()));
+    }
+    limiter.succeeded(email, client);
+    tracing::info!(%client, email, operator_id = id, "logged in");
+    Ok(operator)
 }
 
 /// A console session for the operator, valid for `days`; returns its token.
-pub async fn start_session(store: &Store, operator_id: i64, days: i64, now: i64) -> Result<String> {
+/// `from` is the client's address, shown to the operator in their list of sessions.
+pub async fn start_session(store: &Store, operator_id: i64, from: IpAddr, days: i64, now: i64) -> Result<String> {
     let expires = now + days * 86_400_000;
-    store.write(move |db| sessions::create(db, operator_id, sessions::Kind::Session, None, Some(expires), now)).await
+    let kind = sessions::Kind::Session;
+    store.write(move |db| sessions::create(db, operator_id, kind, None, Some(from), Some(expires), now)).await
 }
 
 #[cfg(test)]
@@ -62,43 +71,51 @@ mod tests {
         store
     }
 
+    fn limiter(max_failures: u32) -> LoginLimiter {
+        LoginLimiter::new(&crate::config::Auth { login_max_failures: max_failures, ..Default::default() })
+    }
+
+    fn ip(n: u8) -> IpAddr {
+        IpAddr::from([192, 0, 2, n])
+    }
+
     #[tokio::test]
     async fn a_wrong_password_and_an_unknown_email_get_the_same_refusal() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_operator(&dir).await;
-        let limiter = LoginLimiter::new(5, 60);
-        let op = login(&store, &limiter, " Ann@Example.com", "correct horse".into(), "a", 0).await.unwrap();
+        let limiter = limiter(5);
+        let op = login(&store, &limiter, " Ann@Example.com", "correct horse".into(), ip(1), 0).await.unwrap();
         assert_eq!(op.email, "ann@example.com");
-        let wrong = login(&store, &limiter, "ann@example.com", "wrong".into(), "a", 0).await.unwrap_err();
-        let unknown = login(&store, &limiter, "bob@example.com", "correct horse".into(), "a", 0).await.unwrap_err();
+        let wrong = login(&store, &limiter, "ann@example.com", "wrong".into(), ip(1), 0).await.unwrap_err();
+        let unknown = login(&store, &limiter, "bob@example.com", "correct horse".into(), ip(1), 0).await.unwrap_err();
         assert_eq!(wrong.to_string(), unknown.to_string());
         assert!(matches!(wrong, Error::Unauthorized(_)));
     }
 
     #[tokio::test]
-    async fn failures_lock_out_one_email_from_one_client_until_the_lockout_ends() {
+    async fn failures_slow_one_account_on_one_address_until_its_delay_is_over() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_operator(&dir).await;
-        let limiter = LoginLimiter::new(2, 60);
+        let limiter = limiter(2);
         for _ in 0..2 {
-            login(&store, &limiter, "ANN@example.com", "wrong".into(), "a", 0).await.unwrap_err();
+            login(&store, &limiter, "ANN@example.com", "wrong".into(), ip(1), 0).await.unwrap_err();
         }
-        // Even the right password is refused now, from this client, whatever the case.
-        let locked = login(&store, &limiter, "ann@example.com", "correct horse".into(), "a", 1000).await;
-        assert!(matches!(locked, Err(Error::RateLimited(59))));
-        // Another client is not locked out, nor is this one once the lockout is over.
-        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), "b", 1000).await.is_ok());
-        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), "a", 60_000).await.is_ok());
+        // Even the right password waits now, from this address, whatever the case.
+        let waiting = login(&store, &limiter, "ann@example.com", "correct horse".into(), ip(1), 500).await;
+        assert!(matches!(waiting, Err(Error::RateLimited(1))), "{waiting:?}");
+        // Another address does not wait, nor does this one once the delay is over.
+        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), ip(2), 500).await.is_ok());
+        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), ip(1), 1000).await.is_ok());
     }
 
     #[tokio::test]
-    async fn a_success_forgets_earlier_failures() {
+    async fn a_success_forgives_earlier_failures() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_operator(&dir).await;
-        let limiter = LoginLimiter::new(2, 60);
-        login(&store, &limiter, "ann@example.com", "wrong".into(), "a", 0).await.unwrap_err();
-        login(&store, &limiter, "ann@example.com", "correct horse".into(), "a", 0).await.unwrap();
-        login(&store, &limiter, "ann@example.com", "wrong".into(), "a", 0).await.unwrap_err();
-        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), "a", 0).await.is_ok());
+        let limiter = limiter(2);
+        login(&store, &limiter, "ann@example.com", "wrong".into(), ip(1), 0).await.unwrap_err();
+        login(&store, &limiter, "ann@example.com", "correct horse".into(), ip(1), 0).await.unwrap();
+        login(&store, &limiter, "ann@example.com", "wrong".into(), ip(1), 0).await.unwrap_err();
+        assert!(login(&store, &limiter, "ann@example.com", "correct horse".into(), ip(1), 0).await.is_ok());
     }
 }

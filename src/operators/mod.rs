@@ -8,13 +8,14 @@ pub mod password;
 pub mod sessions;
 pub mod setup;
 
+use crate::audit;
 use crate::error::{Error, Result, not_found};
 pub use crate::model::{Notify, Operator, Role, Status};
 use crate::params;
 use crate::store::events::{self, Event};
 use crate::store::{Db, Row};
 
-const SELECT: &str = "SELECT id, email, name, role, status, \
+const SELECT: &str = "SELECT id, email, name, role, status, (deactivated_at IS NULL) AS active, \
     (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
      WHERE l.operator_id = operators.id AND c.kind = 'telegram') AS telegram_links, \
     (SELECT COUNT(*) FROM notify_links l JOIN channels c ON c.id = l.channel_id \
@@ -23,6 +24,7 @@ const SELECT: &str = "SELECT id, email, name, role, status, \
 /// An operator from a row of [`SELECT`] (or a query with the same column names).
 pub(crate) fn from_row(r: &Row) -> Result<Operator> {
     Ok(Operator {
+        active: r.get("active")?,
         id: r.get("id")?,
         email: r.get("email")?,
         name: r.get("name")?,
@@ -105,4 +107,66 @@ pub fn password_hash(db: &mut Db, email: &str) -> Result<Option<(i64, String)>> 
         return Ok(None);
     };
     Ok(Some((r.get("id")?, r.get("password_hash")?)))
+}
+
+/// Deactivates an operator for good or until reactivated: they go Offline, every
+/// session and token of theirs ends at once, and they cannot log in. `by` is the admin.
+pub fn deactivate(db: &mut Db, id: i64, by: i64, now: i64) -> Result<Operator> {
+    if id == by {
+        return Err(Error::Invalid("you cannot deactivate yourself; ask another admin".into()));
+    }
+    let before = get(db, id)?;
+    if !before.active {
+        return Ok(before);
+    }
+    db.exec("UPDATE operators SET deactivated_at = $1 WHERE id = $2", params![now, id])?;
+    let revoked = sessions::revoke_all(db, id)?;
+    if before.status != Status::Offline {
+        db.exec("UPDATE operators SET status = $1 WHERE id = $2", params![Status::Offline, id])?;
+        db.exec(
+            "INSERT INTO operator_status_log (operator_id, status, at) VALUES ($1, $2, $3)",
+            params![id, Status::Offline, now],
+        )?;
+    }
+    let op = get(db, id)?;
+    // Consoles open elsewhere hear of it, and close.
+    events::append(db, None, Event::operator_updated(&op), now)?;
+    let mut changes = audit::diff(&serde_json::json!(before), &serde_json::json!(op));
+    changes["sessions_ended"] = revoked.into();
+    audit::record(
+        db,
+        Some(by),
+        audit::Change {
+            subject: audit::Subject::Operator,
+            subject_id: Some(id),
+            action: audit::Action::Deactivated,
+            changes,
+        },
+        now,
+    )?;
+    Ok(op)
+}
+
+/// Lets a deactivated operator log in again (with their old password).
+pub fn reactivate(db: &mut Db, id: i64, by: i64, now: i64) -> Result<Operator> {
+    let before = get(db, id)?;
+    if before.active {
+        return Ok(before);
+    }
+    db.exec("UPDATE operators SET deactivated_at = NULL WHERE id = $1", params![id])?;
+    let op = get(db, id)?;
+    events::append(db, None, Event::operator_updated(&op), now)?;
+    let changes = audit::diff(&serde_json::json!(before), &serde_json::json!(op));
+    audit::record(
+        db,
+        Some(by),
+        audit::Change {
+            subject: audit::Subject::Operator,
+            subject_id: Some(id),
+            action: audit::Action::Reactivated,
+            changes,
+        },
+        now,
+    )?;
+    Ok(op)
 }

@@ -83,7 +83,12 @@ async fn claim_and_send(app: &App, slots: &Arc<Slots>) -> Result<usize> {
         tokio::spawn(async move {
             let lane = send.lane;
             let outcome = attempt::attempt(&app, &send).await;
-            metrics::counter!("parley_outbox_attempts_total", "result" => outcome_name(&outcome)).increment(1);
+            let kind = match app.channel_cache.get(&app.store, send.channel_id).await {
+                Ok(c) => c.channel.kind.clone(),
+                Err(_) => "unknown".to_owned(),
+            };
+            metrics::counter!("parley_outbox_attempts_total", "kind" => kind, "result" => outcome_name(&outcome))
+                .increment(1);
             let (max, now) = (app.config.outbox.max_attempts, app.now());
             if let Err(e) = app.store.write(move |db| record::record(db, &send, outcome, max, now)).await {
                 tracing::error!(error = %e, "cannot record a delivery result");

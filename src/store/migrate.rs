@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
     (
+        14,
+        "audit",
+        include_str!("../../migrations/sqlite/0014_audit.sql"),
+        include_str!("../../migrations/postgres/0014_audit.sql"),
+    ),
+    (
         16,
         "checks_without_in",
         include_str!("../../migrations/sqlite/0016_checks_without_in.sql"),

@@ -215,6 +215,8 @@ fn write_loop(
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
+        metrics::histogram!("parley_store_batch_jobs").record(batch.len() as f64);
         let mut delivers: Vec<Deliver> = Vec::with_capacity(batch.len());
         let mut failure: Option<String> = None;
         let mut committed = Vec::new();
@@ -230,6 +232,7 @@ fn write_loop(
             woken = std::mem::take(&mut db.wakes);
         });
         transactions.fetch_add(1, Ordering::SeqCst);
+        metrics::histogram!("parley_store_transaction_seconds").record(started.elapsed().as_secs_f64());
         if let Some(p) = &publisher {
             p.publish(committed);
         }
@@ -275,8 +278,11 @@ fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>
         Backend::Postgres if !db.appended.is_empty() => control.run(db, "NOTIFY parley_events")?,
         Backend::Postgres => {}
     }
+    let committing = std::time::Instant::now();
     control.run(db, "COMMIT")?;
-    control.send(db)
+    control.send(db)?;
+    metrics::histogram!("parley_store_commit_seconds").record(committing.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// Transaction control statements (BEGIN, savepoints, COMMIT). SQLite runs each at once

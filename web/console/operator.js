@@ -1,10 +1,11 @@
 // operator.js — "me": the avatar, name and status in the top bar, and the details panel it
 // opens: name, email, role, status (Online / Away / Offline), connecting a messenger for
-// notifications, the notification sound, and Log out.
+// notifications, the notification sound, sessions and API tokens (sessions.js), and Log out.
 
 import { api } from './api.js';
 import { h, icon, avatar, statusDot, STATUS_LABEL, channelIcon } from './dom.js';
 import { openModal } from './modal.js';
+import { sessionsSection } from './sessions.js';
 
 export class OperatorMenu {
   /** ctx: {me, notifier, onMe(operator), flash(text, opts)} */
@@ -100,6 +101,7 @@ export class OperatorMenu {
                 channelIcon({ kind: 'discord' }), 'Connect Discord')),
           explain,
           h('div', { class: 'check-row' }, sound, h('label', { for: 'sound-toggle' }, 'Play a sound when a chat is assigned or transferred to me'))),
+        sessionsSection(this.ctx.flash),
       ],
       foot: [h('button', { type: 'button', class: 'btn', 'data-testid': 'logout', onclick: logout }, icon('logout'), 'Log out')],
     });

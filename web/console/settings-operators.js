@@ -45,8 +45,26 @@ export class OperatorsPanel {
         h('span', { class: 'row-title' }, o.name, you ? h('span', { class: 'muted' }, ' (you)') : null),
         h('span', { class: 'muted small row-meta' }, o.email)),
       h('span', { class: `pill role-pill role-${o.role}`, 'data-testid': 'operator-role-label' }, ROLE_LABEL[o.role] || o.role),
-      h('span', { class: 'operator-status' }, statusDot(o.status),
-        h('span', { class: 'status-text' }, STATUS_LABEL[o.status] || o.status)));
+      o.active
+        ? h('span', { class: 'operator-status' }, statusDot(o.status),
+          h('span', { class: 'status-text' }, STATUS_LABEL[o.status] || o.status))
+        : h('span', { class: 'pill', 'data-testid': 'operator-deactivated' }, 'Deactivated'),
+      you ? null : h('button', {
+        type: 'button', class: 'btn btn-small', 'data-testid': o.active ? 'deactivate-operator' : 'reactivate-operator',
+        onclick: () => this.setActive(o, !o.active),
+      }, o.active ? 'Deactivate' : 'Reactivate'));
+  }
+
+  /** Deactivating ends every session and token of theirs at once; reactivating lets them log in again. */
+  async setActive(o, active) {
+    if (!active && !window.confirm(`Deactivate ${o.name}? They are logged out everywhere at once and cannot log in until reactivated.`)) return;
+    try {
+      await api.post(`/operators/${o.id}/${active ? 'reactivate' : 'deactivate'}`, {});
+      this.ctx.flash(active ? `${o.name} can log in again.` : `${o.name} is deactivated and logged out everywhere.`);
+    } catch (e) {
+      this.ctx.flash(`Not changed: ${e.message}`, { kind: 'error' });
+    }
+    await this.load(o.id);
   }
 
   openDialog() {

@@ -1,12 +1,13 @@
-// settings.js — the admin Settings page (#settings, #settings/operators): channels and
-// operators, so Parley can be set up without curl. Only admins get the page and its entry
+// settings.js — the admin Settings page (#settings, #settings/operators, #settings/audit):
+// channels, operators and the audit log, so Parley can be set up without curl. Only admins get the page and its entry
 // in the top-bar navigation; for operators route() never matches.
 
 import { h } from './dom.js';
 import { ChannelsPanel } from './settings-channels.js';
 import { OperatorsPanel } from './settings-operators.js';
+import { AuditPanel } from './settings-audit.js';
 
-const TABS = { channels: 'Channels', operators: 'Operators' };
+const TABS = { channels: 'Channels', operators: 'Operators', audit: 'Audit log' };
 
 export class SettingsPage {
   /** ctx: {me, flash} */
@@ -23,6 +24,7 @@ export class SettingsPage {
     this.panels = {
       channels: new ChannelsPanel({ flash: ctx.flash, onCount: (n) => this.setCount('channels', n) }),
       operators: new OperatorsPanel({ me: ctx.me, flash: ctx.flash, onCount: (n) => this.setCount('operators', n) }),
+      audit: new AuditPanel({ flash: ctx.flash, onCount: (n) => this.setCount('audit', n) }),
     };
     const keys = Object.keys(TABS);
     for (const key of keys) {
@@ -59,7 +61,7 @@ export class SettingsPage {
    * hash hides it (leaving `panes` to the caller) and returns false.
    */
   route(hash, panes) {
-    const m = this.admin && hash.match(/^#settings(?:\/(channels|operators))?$/);
+    const m = this.admin && hash.match(/^#settings(?:\/(channels|operators|audit))?$/);
     this.el.hidden = !m;
     if (this.link) this.link.setAttribute('aria-current', m ? 'page' : 'false');
     if (!m) return false;
@@ -76,7 +78,7 @@ export class SettingsPage {
       this.panels[k].el.hidden = !on;
     }
     this.panels[this.tab].load();
-    // The count of the other tab too, so both numbers show from the start.
+    // The counts of the other tabs too, so every number shows from the start.
     for (const [k, p] of Object.entries(this.panels)) if (k !== this.tab && this.counts[k].textContent === '') p.load();
     return true;
   }
