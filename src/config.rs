@@ -31,6 +31,8 @@ pub struct Config {
 pub struct Database {
     pub url: String,
     pub readers: usize,
+    /// Writer connections on PostgreSQL, each committing its own batches (SQLite has one).
+    pub writers: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,7 +114,7 @@ impl Default for Config {
 }
 impl Default for Database {
     fn default() -> Self {
-        Self { url: "sqlite://data/parley.db".into(), readers: 4 }
+        Self { url: "sqlite://data/parley.db".into(), readers: 4, writers: 1 }
     }
 }
 impl Default for Auth {

@@ -12,6 +12,7 @@ mod chats;
 mod contacts;
 mod discord;
 mod distribution;
+mod event_order;
 mod events;
 mod group_commit;
 mod inbound;
