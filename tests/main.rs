@@ -18,6 +18,7 @@ mod group_commit;
 mod inbound;
 mod layering;
 mod openapi;
+mod operations;
 mod outbox;
 mod reports;
 mod robustness;

@@ -7,6 +7,7 @@
 //! threads. Both databases run the same SQL, written with `$1` placeholders.
 
 mod advisory;
+mod backup;
 mod connect;
 mod db;
 pub mod events;
@@ -18,6 +19,7 @@ mod value;
 mod wake;
 
 pub use advisory::AdvisoryLock;
+pub use backup::backup;
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;

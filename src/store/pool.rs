@@ -173,6 +173,12 @@ impl Store {
         self.read(|db| db.query_one("SELECT 1", &[]).map(drop)).await
     }
 
+    /// The migrations of this build that the database lacks (`/readyz`: a node is ready
+    /// when this is empty). An error when the database does not answer.
+    pub async fn missing_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        self.read(migrate::missing).await
+    }
+
     /// Runs `job` on a reader connection.
     pub async fn read<T, E>(&self, job: impl FnOnce(&mut Db) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where

@@ -174,6 +174,7 @@ impl TestApp {
 }
 
 /// A generic webhook channel: sends signed inbound messages as a platform would.
+#[derive(Clone)]
 pub struct WebhookChannel {
     pub id: i64,
     pub secret: String,
