@@ -23,6 +23,7 @@ mod outbox;
 mod reports;
 mod robustness;
 mod rows;
+mod takeover;
 mod telegram;
 mod typed_states;
 mod whatsapp;
