@@ -25,6 +25,7 @@ mod robustness;
 mod rows;
 mod takeover;
 mod telegram;
+mod tls;
 mod typed_states;
 mod whatsapp;
 mod widget;

@@ -15,6 +15,7 @@ mod migrate;
 mod pg_types;
 mod pool;
 mod search_index;
+mod tls;
 mod value;
 mod wake;
 
@@ -67,9 +68,11 @@ impl From<postgres::Error> for StoreError {
         if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
             return StoreError::Conflict(e.to_string());
         }
-        StoreError::Postgres(match e.as_db_error() {
-            Some(db) => db.to_string(),
-            None => e.to_string(),
+        StoreError::Postgres(match (e.as_db_error(), std::error::Error::source(&e)) {
+            (Some(db), _) => db.to_string(),
+            // "error performing TLS handshake" says little without its cause.
+            (None, Some(cause)) => format!("{e}: {cause}"),
+            (None, None) => e.to_string(),
         })
     }
 }
