@@ -17,6 +17,7 @@ mod events;
 mod group_commit;
 mod inbound;
 mod layering;
+mod nodes;
 mod openapi;
 mod operations;
 mod outbox;

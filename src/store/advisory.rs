@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 
 use super::connect::Access;
-use super::{Backend, Store, StoreError};
+use super::{Backend, Db, Store, StoreError};
 
 /// Held while the lock is; dropping it ends the lock's connection, and PostgreSQL
 /// releases the lock with it.
@@ -59,5 +59,18 @@ impl Store {
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StoreError::Closed),
         }
+    }
+}
+
+impl Db<'_> {
+    /// On PostgreSQL, waits until no other transaction holds the turn `key` and holds it
+    /// until this one ends: for the few decisions that read and then write what they read
+    /// (whose turn it is in a round robin), which nodes writing side by side would
+    /// otherwise take on the same reading. SQLite has one writer: it is always its turn.
+    pub fn take_turn(&mut self, key: i32) -> Result<(), StoreError> {
+        if self.backend() == Backend::Postgres {
+            self.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)", &[key.into()])?;
+        }
+        Ok(())
     }
 }
