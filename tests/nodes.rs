@@ -21,9 +21,7 @@ async fn a_message_ingested_on_one_node_reaches_a_socket_on_the_other() {
 
     let mut live = admin_b.events(0).await;
     let sent = channel.text("dora", "m-1", "hello from node A").await;
-    let created = live
-        .wait_for("message.created", |e| e["data"]["message"]["text"] == "hello from node A")
-        .await;
+    let created = live.wait_for("message.created", |e| e["data"]["message"]["text"] == "hello from node A").await;
     assert_eq!(created["chat_id"], sent["chat_id"]);
 
     // Several more while the socket is open: all arrive, in the log's order.
@@ -39,15 +37,19 @@ async fn a_message_ingested_on_one_node_reaches_a_socket_on_the_other() {
     let mut replay = admin_b.events(first).await;
     let again = replay.wait_for("message.created", |e| e["data"]["message"]["text"] == "message 20").await;
     let replayed: Vec<i64> = replay.seen.iter().filter_map(|e| e["id"].as_i64()).collect();
-    let after_first: Vec<i64> = ids.iter().copied().filter(|id| *id > first && *id <= again["id"].as_i64().unwrap()).collect();
+    let after_first: Vec<i64> =
+        ids.iter().copied().filter(|id| *id > first && *id <= again["id"].as_i64().unwrap()).collect();
     assert_eq!(replayed, after_first);
 
     // A reply written on node B is sent once, by whichever node's outbox claims it.
     let chat_id = sent["chat_id"].as_i64().unwrap();
-    let (status, body) = admin_b.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "answer from B"})).await;
+    let (status, body) =
+        admin_b.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "answer from B"})).await;
     assert_eq!(status, 201, "{body}");
-    live.wait_for("message.updated", |e| e["data"]["message"]["id"] == body["id"] && e["data"]["message"]["state"] == "sent")
-        .await;
+    live.wait_for("message.updated", |e| {
+        e["data"]["message"]["id"] == body["id"] && e["data"]["message"]["state"] == "sent"
+    })
+    .await;
     let sends = fake.received().iter().filter(|r| r["text"] == "answer from B").count();
     assert_eq!(sends, 1);
 }

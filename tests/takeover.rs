@@ -100,8 +100,7 @@ async fn polling_moves_to_another_node_when_its_node_is_killed_and_no_update_is_
     let chats = list["chats"].as_array().unwrap();
     assert_eq!(chats.len(), 1, "{list}");
     let (_, history) = admin.get(&format!("/api/v1/chats/{}/messages?limit=100", chats[0]["id"])).await;
-    let texts: Vec<&str> =
-        history["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
+    let texts: Vec<&str> = history["messages"].as_array().unwrap().iter().filter_map(|m| m["text"].as_str()).collect();
     let expected: Vec<String> = (1..=20).map(|i| format!("message {i}")).collect();
     assert_eq!(texts, expected, "each update once, in order");
 }

@@ -9,8 +9,11 @@ async fn encrypted(url: String) -> Result<bool, StoreError> {
     let store = tokio::task::spawn_blocking(move || Store::open(&url, 1)).await.unwrap()?;
     store
         .read(|db| {
-            db.query_one("SELECT CASE WHEN ssl THEN 1 ELSE 0 END AS ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?
-                .get::<i64>("ssl")
+            db.query_one(
+                "SELECT CASE WHEN ssl THEN 1 ELSE 0 END AS ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )?
+            .get::<i64>("ssl")
         })
         .await
         .map(|ssl| ssl == 1)

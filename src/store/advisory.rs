@@ -32,10 +32,9 @@ impl Store {
                 // A node that vanishes without closing its connection (a machine lost, not
                 // a process killed: that closes it at once) lets go within ~15 s, not the
                 // server's default two hours of TCP silence.
-                if let Err(e) = pg
-                    .client
-                    .batch_execute("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 4")
-                {
+                if let Err(e) = pg.client.batch_execute(
+                    "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 4",
+                ) {
                     tracing::debug!(error = %e, "the lock's connection keeps the server's keepalive settings");
                 }
                 // Keyed by the schema too: Parleys in two schemas of one database (parallel

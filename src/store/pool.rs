@@ -100,7 +100,9 @@ impl Store {
             let (target, publisher) = (target.clone(), Arc::downgrade(&publisher));
             spawn("parley-listener", move || listen_loop(&target, &publisher));
         }
-        Ok(Store { inner: Arc::new(Inner { backend, target, writer, readers: readers_tx, publisher, wakes, transactions }) })
+        Ok(Store {
+            inner: Arc::new(Inner { backend, target, writer, readers: readers_tx, publisher, wakes, transactions }),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -288,10 +290,13 @@ impl Writer {
 /// is not released: COMMIT ends it with the transaction.
 fn run_batch(db: &mut Db, batch: &mut Vec<WriteJob>, delivers: &mut Vec<Deliver>) -> Result<(), StoreError> {
     let mut control = Control::default();
-    control.run(db, match db.backend() {
-        Backend::Sqlite => "BEGIN IMMEDIATE",
-        Backend::Postgres => "BEGIN",
-    })?;
+    control.run(
+        db,
+        match db.backend() {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        },
+    )?;
     let (lone, n) = (batch.len() == 1, batch.len());
     for (i, job) in batch.drain(..).enumerate() {
         let mark = db.appended.len();
