@@ -31,7 +31,9 @@ pub struct Config {
 pub struct Database {
     pub url: String,
     pub readers: usize,
-    /// Writer connections on PostgreSQL, each committing its own batches (SQLite has one).
+    /// Writer connections on PostgreSQL, each committing its own batches (SQLite has one):
+    /// a node waits on round trips to the database, and several writers overlap them.
+    /// Experimental above 1 (docs/BENCHMARKS.md).
     pub writers: usize,
 }
 
