@@ -32,6 +32,10 @@ pub struct Config {
 pub struct Database {
     pub url: String,
     pub readers: usize,
+    /// Writer connections on PostgreSQL, each committing its own batches (SQLite has one):
+    /// a node waits on round trips to the database, and several writers overlap them.
+    /// Experimental above 1 (docs/BENCHMARKS.md).
+    pub writers: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -131,7 +135,7 @@ impl Default for Config {
 }
 impl Default for Database {
     fn default() -> Self {
-        Self { url: "sqlite://data/parley.db".into(), readers: 4 }
+        Self { url: "sqlite://data/parley.db".into(), readers: 4, writers: 1 }
     }
 }
 impl Default for Auth {

@@ -10,8 +10,9 @@
 //! Events a consumer does not want are skipped by a read; the position moves past them
 //! in memory, and on disk with the next handled batch or every few seconds.
 //!
-//! Events commit in id order (one writer on SQLite; on PostgreSQL each write transaction
-//! holds the store's lock), so nothing can still appear below the newest id read.
+//! Events commit in id order (one writer on SQLite; on PostgreSQL a batch's events take
+//! their ids under a lock held to COMMIT, `store::events`), so nothing can still appear
+//! below the newest id read.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -76,8 +76,8 @@ impl Launched {
 pub async fn launch(config: Config, listener: TcpListener, options: Options) -> anyhow::Result<Launched> {
     metrics::install();
     let url = config.database.url.clone();
-    let readers = config.database.readers;
-    let store = tokio::task::spawn_blocking(move || store::Store::open(&url, readers))
+    let (readers, writers) = (config.database.readers, config.database.writers);
+    let store = tokio::task::spawn_blocking(move || store::Store::open_with(&url, readers, writers))
         .await?
         .with_context(|| format!("cannot open the database {}", config.database.url))?;
 

@@ -25,6 +25,11 @@ enum Command {
     Serve,
     /// Create or upgrade the database schema, then exit.
     Migrate,
+    /// Copy the SQLite database, consistently, while Parley runs (PostgreSQL: pg_dump).
+    Backup {
+        /// The copy to write; it must not exist yet.
+        file: PathBuf,
+    },
     /// Manage operators.
     #[command(subcommand)]
     Operator(OperatorCommand),
@@ -66,6 +71,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let url = config.database.url.clone();
             tokio::task::spawn_blocking(move || parley::store::Store::open(&url, 1)).await??;
             println!("database is up to date: {}", config.database.url);
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let (url, to) = (config.database.url.clone(), file.clone());
+            tokio::task::spawn_blocking(move || parley::store::backup(&url, &to)).await??;
+            println!("backed up {} to {}", config.database.url, file.display());
             Ok(())
         }
         Command::Operator(OperatorCommand::Add { email, name, role }) => add_operator(config, email, name, role).await,

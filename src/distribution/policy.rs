@@ -16,6 +16,16 @@ pub struct Candidate {
     pub last_given: i64,
 }
 
+/// The distributor's turn (`Db::take_turn`): "DIST".
+const TURN: i32 = 0x4449_5354;
+
+/// Before a hand-out is decided: hand-outs on other nodes commit first and wait for this
+/// one, so each decides on the load the previous one left (round robin holds across
+/// nodes). Reads that only ask whether there is work need not.
+pub fn take_turn(db: &mut Db) -> Result<()> {
+    Ok(db.take_turn(TURN)?)
+}
+
 /// Every Online operator with their load, by id.
 pub fn candidates(db: &mut Db) -> Result<Vec<Candidate>> {
     let rows = db.query(

@@ -51,6 +51,7 @@ pub fn drain(db: &mut Db, settings: &Settings, now: i64) -> Result<Vec<Assigned>
     if waiting.is_empty() {
         return Ok(Vec::new());
     }
+    policy::take_turn(db)?;
     let mut candidates = policy::candidates(db)?;
     let mut out = Vec::new();
     for chat_id in waiting {

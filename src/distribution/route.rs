@@ -60,6 +60,7 @@ pub fn reopened(db: &mut Db, settings: &Settings, chat_id: i64, now: i64) -> Res
     if assignments::routed(db, conversation)? {
         return Ok(None);
     }
+    policy::take_turn(db)?;
     let candidates = policy::candidates(db)?;
     let back = chat.assignee_status == Some(Status::Online)
         && candidates.iter().any(|c| c.id == previous && policy::has_room(settings, c));

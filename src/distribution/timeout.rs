@@ -54,6 +54,7 @@ impl jobs::Handler for AnswerTimeout {
         if !current || answered(db, &w)? {
             return Ok(Done::Finished);
         }
+        policy::take_turn(db)?;
         let candidates = policy::candidates(db)?;
         let Some(next) = policy::choose(&self.settings, &candidates, Some(w.operator_id)) else {
             return Ok(Done::Later(now + AGAIN_MS));

@@ -178,6 +178,30 @@ pub async fn healthz(State(app): State<App>) -> ApiResult<axum::Json<Health>> {
     Ok(axum::Json(Health { status: "ok" }))
 }
 
+/// `{"status": "ready"}` when this node may take traffic.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    pub status: &'static str,
+}
+
+/// For load balancers: the database answers and has every migration this build needs
+/// (a node started beside an older schema waits for the one that migrates it), and the
+/// node is not shutting down.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready for traffic", body = Ready),
+        (status = 503, description = "The database does not answer, lacks migrations, or the node is stopping", body = ErrorBody)))]
+pub async fn readyz(State(app): State<App>) -> ApiResult<axum::Json<Ready>> {
+    let unavailable = |why: String| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", why);
+    if app.shutdown.is_cancelled() {
+        return Err(unavailable("the node is shutting down".into()));
+    }
+    let missing = app.store.missing_migrations().await.map_err(|e| unavailable(e.to_string()))?;
+    if !missing.is_empty() {
+        return Err(unavailable(format!("the database lacks migrations {missing:?}; run parley migrate")));
+    }
+    Ok(axum::Json(Ready { status: "ready" }))
+}
+
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
 pub async fn metrics(State(app): State<App>) -> Response {

@@ -99,6 +99,7 @@ pub fn router(app: App) -> Router {
         .route("/widget/ws", get(widget::connect))
         .route("/demo", get(assets::demo))
         .route("/healthz", get(assets::healthz))
+        .route("/readyz", get(assets::readyz))
         .route("/metrics", get(assets::metrics))
         .route("/", get(assets::console_index))
         .route("/login", get(assets::console_login))

@@ -38,7 +38,7 @@ use super::{
         hooks::receive,
         hooks::verify,
         widget::config, widget::connect,
-        assets::widget_js, assets::demo, assets::healthz, assets::metrics,
+        assets::widget_js, assets::demo, assets::healthz, assets::readyz, assets::metrics,
         assets::console_index, assets::console_login, assets::console_setup, assets::console_file,
     ),
     // Schemas reached only through other schemas are collected by utoipa; these are

@@ -10,7 +10,6 @@ use crate::distribution::Presence;
 use crate::error::Result;
 use crate::inbox::door::IngestHook;
 use crate::inbox::views;
-use crate::model::EventKind;
 use crate::store::Db;
 
 pub struct Away {
@@ -24,6 +23,9 @@ impl IngestHook for Away {
     }
 
     fn after(&self, db: &mut Db, _inbound: &Inbound, receipt: &Receipt, now: i64) -> Result<()> {
+        if !receipt.created {
+            return Ok(()); // a redelivery: noticed when it was new
+        }
         let chat_id = receipt.chat_id;
         let Some(operator_id) = crate::inbox::access::assignee(db, chat_id)? else {
             return Ok(());
@@ -33,10 +35,9 @@ impl IngestHook for Away {
         {
             return Ok(()); // they see it in the console
         }
-        let Some(event_id) = db.appended_id(EventKind::MessageCreated.as_str(), chat_id) else { return Ok(()) };
         let (chat, message) = (views::chat(db, chat_id)?, views::message(db, receipt.message_id)?);
         let text = format!("{}: {}\n\nReply to this message to answer.", chat.contact.name, super::summary(&message));
-        super::notice(db, event_id, operator_id, chat_id, &text, now)?;
+        super::notice(db, super::Subject::Message(receipt.message_id), operator_id, chat_id, &text, now)?;
         Ok(())
     }
 }

@@ -30,14 +30,35 @@ fn summary(message: &Message) -> String {
     }
 }
 
-/// Records the notice of `event_id` for `operator_id` and queues its text to the chat they
+/// What a notice is about: each is sent once per operator, whichever node sends it.
+#[derive(Debug, Clone, Copy)]
+enum Subject {
+    /// An event the notifier handled (a chat assigned or transferred).
+    Event(i64),
+    /// A contact's message, noticed in its ingest transaction: before its event has an
+    /// id (on PostgreSQL a batch's events get theirs as it ends).
+    Message(i64),
+}
+
+impl Subject {
+    /// The key stored in `notifications.event_id`: an event's id as it is, a message's
+    /// negated, so that the two never meet (ids are positive).
+    fn key(self) -> i64 {
+        match self {
+            Subject::Event(id) => id,
+            Subject::Message(id) => -id,
+        }
+    }
+}
+
+/// Records the notice of `subject` for `operator_id` and queues its text to the chat they
 /// linked; false when they linked nothing or the notice exists already.
-fn notice(db: &mut Db, event_id: i64, operator_id: i64, chat_id: i64, text: &str, now: i64) -> Result<bool> {
+fn notice(db: &mut Db, subject: Subject, operator_id: i64, chat_id: i64, text: &str, now: i64) -> Result<bool> {
     let Some((channel_id, external_id)) = links::linked(db, operator_id)? else { return Ok(false) };
     let Some(r) = db.query_opt(
         "INSERT INTO notifications (event_id, operator_id, chat_id, channel_id, created_at) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, operator_id) DO NOTHING RETURNING id",
-        params![event_id, operator_id, chat_id, channel_id, now],
+        params![subject.key(), operator_id, chat_id, channel_id, now],
     )?
     else {
         return Ok(false);

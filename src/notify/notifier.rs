@@ -37,7 +37,7 @@ impl Consumer for Notifier {
                 _ => None,
             };
             if let Some((operator_id, chat_id, text)) = notice {
-                sent += usize::from(super::notice(db, e.id, operator_id, chat_id, &text, now)?);
+                sent += usize::from(super::notice(db, super::Subject::Event(e.id), operator_id, chat_id, &text, now)?);
             }
         }
         Ok(sent)

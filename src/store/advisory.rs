@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 
 use super::connect::Access;
-use super::{Backend, Store, StoreError};
+use super::{Backend, Db, Store, StoreError};
 
 /// Held while the lock is; dropping it ends the lock's connection, and PostgreSQL
 /// releases the lock with it.
@@ -29,6 +29,14 @@ impl Store {
                     Ok(None) => return drop(answer_tx.send(Err(StoreError::Open("not PostgreSQL".into())))),
                     Err(e) => return drop(answer_tx.send(Err(e))),
                 };
+                // A node that vanishes without closing its connection (a machine lost, not
+                // a process killed: that closes it at once) lets go within ~15 s, not the
+                // server's default two hours of TCP silence.
+                if let Err(e) = pg.client.batch_execute(
+                    "SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 4",
+                ) {
+                    tracing::debug!(error = %e, "the lock's connection keeps the server's keepalive settings");
+                }
                 // Keyed by the schema too: Parleys in two schemas of one database (parallel
                 // tests, say) never hold each other's locks.
                 let key = (key ^ (key >> 32)) as i32;
@@ -50,5 +58,18 @@ impl Store {
             Ok(Err(e)) => Err(e),
             Err(_) => Err(StoreError::Closed),
         }
+    }
+}
+
+impl Db<'_> {
+    /// On PostgreSQL, waits until no other transaction holds the turn `key` and holds it
+    /// until this one ends: for the few decisions that read and then write what they read
+    /// (whose turn it is in a round robin), which nodes writing side by side would
+    /// otherwise take on the same reading. SQLite has one writer: it is always its turn.
+    pub fn take_turn(&mut self, key: i32) -> Result<(), StoreError> {
+        if self.backend() == Backend::Postgres {
+            self.exec("SELECT pg_advisory_xact_lock(hashtext(current_schema()), $1)", &[key.into()])?;
+        }
+        Ok(())
     }
 }

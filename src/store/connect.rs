@@ -13,7 +13,7 @@ use super::{Backend, Db, StoreError};
 #[derive(Clone)]
 pub(crate) enum Target {
     Sqlite { path: String },
-    Postgres(Box<postgres::Config>),
+    Postgres(Box<postgres::Config>, super::tls::Tls),
 }
 
 /// What a connection is for. SQLite readers are opened read-only, so a read job that
@@ -52,9 +52,10 @@ impl Target {
     /// `sqlite://PATH` or `postgres://…` (also `postgresql://…`).
     pub fn parse(url: &str) -> Result<Target, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let (url, tls) = super::tls::from_url(url)?;
             let config =
-                postgres::Config::from_str(url).map_err(|e| StoreError::Open(format!("bad PostgreSQL URL: {e}")))?;
-            Ok(Target::Postgres(Box::new(config)))
+                postgres::Config::from_str(&url).map_err(|e| StoreError::Open(format!("bad PostgreSQL URL: {e}")))?;
+            Ok(Target::Postgres(Box::new(config), tls))
         } else if url.starts_with("sqlite:") {
             Ok(Target::Sqlite { path: sqlite_path(url)? })
         } else {
@@ -65,7 +66,7 @@ impl Target {
     pub fn backend(&self) -> Backend {
         match self {
             Target::Sqlite { .. } => Backend::Sqlite,
-            Target::Postgres(_) => Backend::Postgres,
+            Target::Postgres(..) => Backend::Postgres,
         }
     }
 
@@ -73,7 +74,13 @@ impl Target {
     pub fn open(&self, access: Access) -> Result<Connection, StoreError> {
         match self {
             Target::Sqlite { path } => open_sqlite(path, access == Access::Read).map(Connection::Sqlite),
-            Target::Postgres(config) => Ok(Connection::Pg(Box::new(PgConn::new(config.connect(postgres::NoTls)?)))),
+            Target::Postgres(config, tls) => {
+                let client = match tls {
+                    super::tls::Tls::Plain => config.connect(postgres::NoTls)?,
+                    super::tls::Tls::Rustls(tls) => config.connect(tls.clone())?,
+                };
+                Ok(Connection::Pg(Box::new(PgConn::new(client))))
+            }
         }
     }
 }

@@ -32,6 +32,16 @@ impl PgConn {
         self.statements.insert(sql.to_owned(), (st.clone(), columns.clone()));
         Ok((st, columns))
     }
+
+    /// Runs a prepared query with parameters only PostgreSQL has (arrays).
+    pub fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, StoreError> {
+        let (st, _) = self.statement(sql)?;
+        Ok(self.client.query(&st, params)?)
+    }
 }
 
 pub(crate) enum Conn<'c> {
@@ -54,9 +64,12 @@ impl<'c> Db<'c> {
         Self { conn, appended: Vec::new(), wakes: Default::default() }
     }
 
-    /// The id of the newest event of `kind` appended in this transaction about `chat_id`.
-    pub fn appended_id(&self, kind: &str, chat_id: i64) -> Option<i64> {
-        self.appended.iter().rev().find(|e| e.kind == kind && e.chat_id == Some(chat_id)).map(|e| e.id)
+    /// The PostgreSQL connection, for what only it has (arrays of parameters).
+    pub(crate) fn pg(&mut self) -> Option<&mut PgConn> {
+        match &mut self.conn {
+            Conn::Pg(pg) => Some(pg),
+            Conn::Sqlite(_) => None,
+        }
     }
 
     /// Wakes `worker` after this transaction commits: whoever queues work for it need

@@ -103,6 +103,13 @@ pub fn run(db: &mut Db) -> Result<(), StoreError> {
     result
 }
 
+/// The migrations this build knows that the database has not applied (empty when its
+/// schema is current, or newer: a later version of Parley migrated it).
+pub fn missing(db: &mut Db) -> Result<Vec<i64>, StoreError> {
+    let done: Vec<i64> = crate::store::column(&db.query("SELECT version FROM parley_migrations", &[])?, "version")?;
+    Ok(MIGRATIONS.iter().map(|m| m.0).filter(|v| !done.contains(v)).collect())
+}
+
 fn apply(db: &mut Db) -> Result<(), StoreError> {
     apply_upto(db, i64::MAX)
 }

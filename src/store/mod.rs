@@ -7,6 +7,7 @@
 //! threads. Both databases run the same SQL, written with `$1` placeholders.
 
 mod advisory;
+mod backup;
 mod connect;
 mod db;
 pub mod events;
@@ -14,10 +15,12 @@ mod migrate;
 mod pg_types;
 mod pool;
 mod search_index;
+mod tls;
 mod value;
 mod wake;
 
 pub use advisory::AdvisoryLock;
+pub use backup::backup;
 pub use db::Db;
 pub use events::EventRow;
 pub use pool::Store;
@@ -65,9 +68,11 @@ impl From<postgres::Error> for StoreError {
         if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) {
             return StoreError::Conflict(e.to_string());
         }
-        StoreError::Postgres(match e.as_db_error() {
-            Some(db) => db.to_string(),
-            None => e.to_string(),
+        StoreError::Postgres(match (e.as_db_error(), std::error::Error::source(&e)) {
+            (Some(db), _) => db.to_string(),
+            // "error performing TLS handshake" says little without its cause.
+            (None, Some(cause)) => format!("{e}: {cause}"),
+            (None, None) => e.to_string(),
         })
     }
 }

@@ -77,6 +77,16 @@ pub async fn spawn_app_clocked(configure: impl FnOnce(&mut Config)) -> TestApp {
     start(config, dir, Some(clock), true).await
 }
 
+/// Another node on the database at `url` (one an app or a `parley serve` already uses).
+pub async fn spawn_node_on(url: &str) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let mut config = Config::default();
+    config.database.url = url.to_owned();
+    config.database.readers = 2;
+    config.listen = "127.0.0.1:0".into();
+    start(config, dir, None, true).await
+}
+
 /// A configuration on a database of its own, changed by `configure`.
 fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::TempDir>) {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
@@ -174,6 +184,7 @@ impl TestApp {
 }
 
 /// A generic webhook channel: sends signed inbound messages as a platform would.
+#[derive(Clone)]
 pub struct WebhookChannel {
     pub id: i64,
     pub secret: String,
