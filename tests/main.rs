@@ -13,6 +13,7 @@ mod contacts;
 mod discord;
 mod distribution;
 mod events;
+mod flows;
 mod group_commit;
 mod inbound;
 mod layering;

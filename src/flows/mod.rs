@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod check;
+pub mod control;
 pub mod drive;
 pub mod engine;
 pub mod files;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{assets, auth, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
+use super::{assets, auth, channels, chats, contacts, events, files, flows, hooks, notify, reports, templates, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,
         contacts::list, contacts::get, contacts::update, contacts::duplicates, contacts::merge,
         contacts::merges, contacts::undo_merge, contacts::search_messages,
+        flows::list, flows::get, flows::put, flows::delete, flows::versions, flows::rollback, flows::switch,
+        flows::check, flows::simulate, flows::start, flows::bot, flows::pause, flows::resume,
         channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
         events::subscribe, assets::openapi,
@@ -48,6 +50,7 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
     tags(
         (name = "auth", description = "Log in, set up, the caller's profile, tokens and notifications"),
         (name = "operators"), (name = "chats"), (name = "contacts"), (name = "channels"),
+        (name = "flows", description = "Bot flows: versions, switches, the check, the simulator; the bot per contact"),
         (name = "reports", description = "KPIs and the queue"),
         (name = "events", description = "The console's WebSocket"),
         (name = "webhooks", description = "Platforms post their updates here"),
