@@ -5,6 +5,7 @@
 mod support;
 
 mod auth;
+mod browser_bots;
 mod browser_console;
 mod browser_settings;
 mod browser_widget;
