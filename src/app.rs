@@ -81,7 +81,10 @@ impl App {
             jobs: crate::jobs::Handlers::new(vec![
                 Arc::new(crate::distribution::timeout::AnswerTimeout::new(config.distribution.clone())),
                 Arc::new(crate::flows::jobs::HttpStep::new(flows.clone(), config.distribution.clone())),
-                Arc::new(crate::flows::jobs::WaitStep { compiled: flows.clone(), distribution: config.distribution.clone() }),
+                Arc::new(crate::flows::jobs::WaitStep {
+                    compiled: flows.clone(),
+                    distribution: config.distribution.clone(),
+                }),
             ]),
             flows,
             ephemeral: broadcast::channel(1024).0,

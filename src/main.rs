@@ -79,7 +79,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Operator(OperatorCommand::Add { email, name, role }) => add_operator(config, email, name, role).await,
-        Command::Flows(FlowsCommand::Check { dir }) => check_flows(dir.unwrap_or_else(|| PathBuf::from(&config.flows.dir))),
+        Command::Flows(FlowsCommand::Check { dir }) => {
+            check_flows(dir.unwrap_or_else(|| PathBuf::from(&config.flows.dir)))
+        }
     }
 }
 

@@ -9,7 +9,9 @@ use crate::support::visitor::{Visitor, widget_key};
 use crate::support::{browser, spawn_app_with};
 
 fn survey(v: u32) -> String {
-    format!("name: Survey\ntriggers:\n  - keyword: survey\nsteps:\n  q1:\n    ask: \"v{v}: your name?\"\n    save: name\n    goto: bye\n  bye:\n    send: \"v{v} bye {{{{vars.name}}}}\"\n    goto: end\n")
+    format!(
+        "name: Survey\ntriggers:\n  - keyword: survey\nsteps:\n  q1:\n    ask: \"v{v}: your name?\"\n    save: name\n    goto: bye\n  bye:\n    send: \"v{v} bye {{{{vars.name}}}}\"\n    goto: end\n"
+    )
 }
 
 fn js(s: &str) -> String {
@@ -39,11 +41,20 @@ async fn the_bots_page_shows_flows_simulates_the_example_and_rolls_back() {
 
     b.log_in(&app.base, "admin@example.com", "correct horse").await;
     b.click("[data-testid=nav-bots]").await;
-    b.wait_until("two flows and the diagram", "document.querySelectorAll('.bots-row').length === 2 && document.querySelector('[data-testid=step-welcome]')").await;
+    b.wait_until(
+        "two flows and the diagram",
+        "document.querySelectorAll('.bots-row').length === 2 && document.querySelector('[data-testid=step-welcome]')",
+    )
+    .await;
     assert_eq!(b.eval("return document.querySelector('.panes').hidden").await, true);
-    let triggers = b.eval("return document.querySelector('[data-testid=flow-row-order-status] .bots-triggers').textContent").await;
+    let triggers =
+        b.eval("return document.querySelector('[data-testid=flow-row-order-status] .bots-triggers').textContent").await;
     assert_eq!(triggers, "/startkeyword: menu, order");
-    b.wait_until("counts", "document.querySelector('[data-testid=step-welcome] .flow-counts').textContent.startsWith('1 in')").await;
+    b.wait_until(
+        "counts",
+        "document.querySelector('[data-testid=step-welcome] .flow-counts').textContent.startsWith('1 in')",
+    )
+    .await;
     b.screenshot("bots-1-flows-and-diagram").await;
 
     // The simulator: the author plays the contact; nothing is sent anywhere.
@@ -59,25 +70,39 @@ async fn the_bots_page_shows_flows_simulates_the_example_and_rolls_back() {
     b.wait_until("the answer", &format!("{SAID}.includes('Order 123456: shipped.')")).await;
     let said = b.eval(&format!("return {SAID}")).await;
     assert!(said.as_array().unwrap().iter().any(|t| t == "An order number has 6 digits, like 123456."), "{said}");
-    b.wait_until("the variables", "document.querySelector('[data-testid=sim-vars]').textContent.includes('shipped')").await;
+    b.wait_until("the variables", "document.querySelector('[data-testid=sim-vars]').textContent.includes('shipped')")
+        .await;
     b.screenshot("bots-2-simulator").await;
 
     // A flow written in the console: inline errors, then a rollback.
     b.driver.goto(format!("{}/#bots/survey", app.base)).await.unwrap();
-    b.wait_until("the survey", "document.querySelector('[data-testid=step-q1]') && document.querySelector('[data-testid=rollback-1]')").await;
+    b.wait_until(
+        "the survey",
+        "document.querySelector('[data-testid=step-q1]') && document.querySelector('[data-testid=rollback-1]')",
+    )
+    .await;
     let broken = survey(2).replace("goto: bye", "goto: byee");
     b.eval(&format!(
         "const e = document.querySelector('[data-testid=flow-editor]'); e.value = {}; e.dispatchEvent(new Event('input'));",
         js(&broken)
     ))
     .await;
-    b.wait_until("the inline error", "document.querySelector('.flow-problem.is-error')?.textContent.includes('`byee` is not a step')").await;
+    b.wait_until(
+        "the inline error",
+        "document.querySelector('.flow-problem.is-error')?.textContent.includes('`byee` is not a step')",
+    )
+    .await;
     let at = b.eval("return document.querySelector('.flow-problem.is-error button').textContent").await;
     assert_eq!(at, "8:11");
+    b.eval("document.querySelector('[data-testid=flow-problems]').scrollIntoView({block: 'center'})").await;
     b.screenshot("bots-3-editor-error").await;
 
     b.click("[data-testid=rollback-1]").await;
-    b.wait_until("version 1 current", "document.querySelector('[data-testid=flow-versions] .is-current')?.textContent.startsWith('v1')").await;
+    b.wait_until(
+        "version 1 current",
+        "document.querySelector('[data-testid=flow-versions] .is-current')?.textContent.startsWith('v1')",
+    )
+    .await;
     let (_, versions) = admin.get("/api/v1/flows/survey/versions").await;
     assert_eq!(versions["versions"][1]["current"], true, "{versions}");
     b.eval("document.querySelector('[data-testid=flow-switch-survey]').click()").await;

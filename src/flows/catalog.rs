@@ -163,7 +163,9 @@ pub fn delete(db: &mut Db, id: &str) -> Result<()> {
     if origin == Origin::File {
         return Err(Error::Conflict(format!("the flow `{id}` comes from a file: remove the file instead")));
     }
-    for run in crate::store::column::<i64>(&db.query("SELECT id FROM flow_runs WHERE flow_id = $1", params![id])?, "id")? {
+    for run in
+        crate::store::column::<i64>(&db.query("SELECT id FROM flow_runs WHERE flow_id = $1", params![id])?, "id")?
+    {
         super::runs::cancel_jobs(db, run)?;
     }
     db.exec("DELETE FROM flow_runs WHERE flow_id = $1", params![id])?;
@@ -273,17 +275,16 @@ pub struct FlowDetail {
 }
 
 pub fn get(db: &mut Db, compiled: &Compiled, id: &str) -> Result<FlowDetail> {
-    let summary = list(db, compiled)?
-        .into_iter()
-        .find(|f| f.id == id)
-        .ok_or_else(|| crate::error::not_found("flow", id))?;
+    let summary =
+        list(db, compiled)?.into_iter().find(|f| f.id == id).ok_or_else(|| crate::error::not_found("flow", id))?;
     let r = db.query_one(
         "SELECT v.id, v.source FROM flows f JOIN flow_versions v ON v.id = f.current_version WHERE f.id = $1",
         params![id],
     )?;
     let source: String = r.get("source")?;
     let flow = compiled.get(db, r.get("id")?)?;
-    let counts = db.query("SELECT step, entered, finished, dropped FROM flow_step_counts WHERE flow_id = $1", params![id])?;
+    let counts =
+        db.query("SELECT step, entered, finished, dropped FROM flow_step_counts WHERE flow_id = $1", params![id])?;
     let mut by_step = HashMap::new();
     for c in counts {
         by_step.insert(c.get::<String>("step")?, (c.get("entered")?, c.get("finished")?, c.get("dropped")?));
@@ -293,7 +294,15 @@ pub fn get(db: &mut Db, compiled: &Compiled, id: &str) -> Result<FlowDetail> {
         .iter()
         .map(|s| {
             let (entered, finished, dropped) = by_step.get(&s.name).copied().unwrap_or((0, 0, 0));
-            StepView { name: s.name.clone(), kind: kind(&s.action, s.send.is_some()).into(), text: step_text(s), exits: exits(s), entered, finished, dropped }
+            StepView {
+                name: s.name.clone(),
+                kind: kind(&s.action, s.send.is_some()).into(),
+                text: step_text(s),
+                exits: exits(s),
+                entered,
+                finished,
+                dropped,
+            }
         })
         .collect();
     Ok(FlowDetail { summary, warnings: check(&source).diagnostics, source, steps })
@@ -350,10 +359,11 @@ fn exits(s: &super::Step) -> Vec<Exit> {
         })
         .collect();
     match &s.action {
-        Action::Ask { validate: Some(v), .. } => out.push(Exit { label: "validation failed".into(), to: to(&v.on_fail) }),
-        Action::Condition(b) => {
-            out.extend(b.iter().enumerate().map(|(i, (_, n))| Exit { label: format!("condition {}", i + 1), to: to(n) }))
+        Action::Ask { validate: Some(v), .. } => {
+            out.push(Exit { label: "validation failed".into(), to: to(&v.on_fail) })
         }
+        Action::Condition(b) => out
+            .extend(b.iter().enumerate().map(|(i, (_, n))| Exit { label: format!("condition {}", i + 1), to: to(n) })),
         Action::Http(h) => out.push(Exit { label: "on error".into(), to: to(&h.on_error) }),
         Action::Wait { on_reply: Some(n), .. } => out.push(Exit { label: "on reply".into(), to: to(n) }),
         Action::StartFlow(f) => out.push(Exit { label: "start flow".into(), to: format!("flow {f}") }),

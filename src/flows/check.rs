@@ -266,11 +266,17 @@ impl StepCompiler<'_> {
             ("on_reply", s.on_reply.is_some(), s.wait.is_some()),
         ] {
             if given && !needs {
-                self.r.error(spec, format!("`{field}` in the step `{name}` belongs to a step that {}", match field {
-                    "on_error" => "makes an http call",
-                    "on_reply" => "waits",
-                    _ => "asks",
-                }));
+                self.r.error(
+                    spec,
+                    format!(
+                        "`{field}` in the step `{name}` belongs to a step that {}",
+                        match field {
+                            "on_error" => "makes an http call",
+                            "on_reply" => "waits",
+                            _ => "asks",
+                        }
+                    ),
+                );
             }
         }
         let send = s.send.as_ref().and_then(|t| {
@@ -281,16 +287,23 @@ impl StepCompiler<'_> {
         });
         let buttons = s.buttons.as_deref().unwrap_or(&[]);
         if buttons.len() > MAX_BUTTONS {
-            self.r.error(spec, format!("the step `{name}` has {} buttons; at most {MAX_BUTTONS} fit under a message", buttons.len()));
+            self.r.error(
+                spec,
+                format!("the step `{name}` has {} buttons; at most {MAX_BUTTONS} fit under a message", buttons.len()),
+            );
         }
         if !buttons.is_empty() && s.send.is_none() && s.ask.is_none() {
-            self.r.error(spec, format!("the step `{name}` has buttons but nothing to send them with (`send` or `ask`)"));
+            self.r
+                .error(spec, format!("the step `{name}` has buttons but nothing to send them with (`send` or `ask`)"));
         }
         let buttons = buttons.iter().map(|b| self.button(b)).collect::<Vec<_>>();
         let media = s.media.as_ref().map(|m| {
             let kind = m.value.kind.as_ref().map_or("photo".to_owned(), |k| k.value.clone());
             if !["photo", "document", "video", "audio"].contains(&kind.as_str()) {
-                self.r.error(m.value.kind.as_ref().unwrap_or(&m.value.url), "media kind is photo, document, video or audio");
+                self.r.error(
+                    m.value.kind.as_ref().unwrap_or(&m.value.url),
+                    "media kind is photo, document, video or audio",
+                );
             }
             Media { url: self.template(&m.value.url, false).unwrap_or_default(), kind }
         });
@@ -304,12 +317,25 @@ impl StepCompiler<'_> {
                     Action::Handoff { .. } | Action::StartFlow(_) | Action::Close | Action::Unsubscribe
                 ) || (!buttons.is_empty() && matches!(action, Action::None));
                 if !ends {
-                    self.r.warn(spec, format!("the step `{name}` has no way out: the flow ends there (say `goto: end` if that is meant)"));
+                    self.r.warn(
+                        spec,
+                        format!(
+                            "the step `{name}` has no way out: the flow ends there (say `goto: end` if that is meant)"
+                        ),
+                    );
                 }
                 Next::End
             }
         };
-        Some(Step { name: name.to_owned(), set, send, buttons: buttons.into_iter().collect::<Option<_>>()?, media, action, goto })
+        Some(Step {
+            name: name.to_owned(),
+            set,
+            send,
+            buttons: buttons.into_iter().collect::<Option<_>>()?,
+            media,
+            action,
+            goto,
+        })
     }
 
     fn button(&mut self, b: &Spanned<format::ButtonSpec>) -> Option<Button> {
@@ -318,7 +344,10 @@ impl StepCompiler<'_> {
             self.r.error(&b.value.text, "a button's text is empty");
         }
         if text.len() > MAX_BUTTON_BYTES {
-            self.r.error(&b.value.text, format!("a button's text is at most {MAX_BUTTON_BYTES} bytes (Telegram's callback data)"));
+            self.r.error(
+                &b.value.text,
+                format!("a button's text is at most {MAX_BUTTON_BYTES} bytes (Telegram's callback data)"),
+            );
         }
         let then = match (&b.value.goto, &b.value.flow) {
             (Some(g), None) => ButtonThen::Goto(self.target(g)),
@@ -425,7 +454,12 @@ impl StepCompiler<'_> {
             Some(t) => self.target(t),
             None => Next::End,
         };
-        Validate { checks, error: s.error.as_ref().and_then(|e| self.template(e, false)), attempts: attempts.max(1), on_fail }
+        Validate {
+            checks,
+            error: s.error.as_ref().and_then(|e| self.template(e, false)),
+            attempts: attempts.max(1),
+            on_fail,
+        }
     }
 
     fn when(&mut self, w: &Spanned<format::WhenSpec>) -> Option<When> {
@@ -457,8 +491,12 @@ impl StepCompiler<'_> {
         if let Some(t) = &s.time {
             out.time = self.time(t);
         }
-        let any = out.var.is_some() || out.contact.is_some() || out.tag.is_some() || out.channel.is_some()
-            || out.operator_online.is_some() || s.time.is_some();
+        let any = out.var.is_some()
+            || out.contact.is_some()
+            || out.tag.is_some()
+            || out.channel.is_some()
+            || out.operator_online.is_some()
+            || s.time.is_some();
         if !any {
             self.r.error(w, "a condition needs var, contact, tag, channel, operator_online or time");
         }
@@ -501,7 +539,10 @@ impl StepCompiler<'_> {
         let s = &h.value;
         let method = s.method.as_ref().map_or("GET".to_owned(), |m| m.value.trim().to_uppercase());
         if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method.as_str()) {
-            self.r.error(s.method.as_ref().unwrap_or(&s.url), format!("`{method}` is not GET, POST, PUT, PATCH or DELETE"));
+            self.r.error(
+                s.method.as_ref().unwrap_or(&s.url),
+                format!("`{method}` is not GET, POST, PUT, PATCH or DELETE"),
+            );
         }
         let url = self.template(&s.url, true).unwrap_or_default();
         if !(s.url.value.starts_with("http://") || s.url.value.starts_with("https://")) {
@@ -533,7 +574,16 @@ impl StepCompiler<'_> {
                 Next::End
             }
         };
-        Http { method, url, headers, body, timeout_ms: timeout_s.clamp(1, MAX_HTTP_TIMEOUT_S) * 1000, max_bytes, save, on_error }
+        Http {
+            method,
+            url,
+            headers,
+            body,
+            timeout_ms: timeout_s.clamp(1, MAX_HTTP_TIMEOUT_S) * 1000,
+            max_bytes,
+            save,
+            on_error,
+        }
     }
 }
 

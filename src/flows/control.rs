@@ -49,7 +49,14 @@ pub fn state(db: &mut Db, viewer: &Viewer, contact_id: i64) -> Result<BotState> 
 
 /// Starts `flow_id` for the contact now (reopening a closed chat), whatever their chat
 /// was doing; a pause is lifted.
-pub fn start(db: &mut Db, drive: &Drive, viewer: &Viewer, contact_id: i64, flow_id: &str, now: i64) -> Result<BotState> {
+pub fn start(
+    db: &mut Db,
+    drive: &Drive,
+    viewer: &Viewer,
+    contact_id: i64,
+    flow_id: &str,
+    now: i64,
+) -> Result<BotState> {
     if super::catalog::current(db, flow_id)?.is_none() {
         return Err(crate::error::not_found("flow", flow_id));
     }

@@ -111,7 +111,9 @@ impl Drive<'_> {
         let flow = self.compiled.get(db, version_id)?;
         let facts = facts(db, chat, now)?;
         let (state, effects) = engine::start(&flow, &facts, text);
-        let run_id = runs::begin(db, chat.contact_id, chat.id, flow_id, version_id, chat.conversation_id, &state, now)?;
+        let owner =
+            runs::Owner { contact_id: chat.contact_id, chat_id: chat.id, conversation_id: chat.conversation_id };
+        let run_id = runs::begin(db, &owner, flow_id, version_id, &state, now)?;
         // A restart of the same flow reuses the row: its old call and timer go.
         runs::cancel_jobs(db, run_id)?;
         let run = Run {
@@ -123,12 +125,25 @@ impl Drive<'_> {
             conversation_id: chat.conversation_id,
             state,
         };
-        self.carry(db, chat, run, effects, now, depth)
+        // `begin` stored the state the start left the run in.
+        self.apply(db, chat, run, effects, now, depth)
     }
 
     /// Stores the run's new state and carries out its effects, in order.
-    pub fn carry(&self, db: &mut Db, chat: &ChatInfo, run: Run, effects: Vec<Effect>, now: i64, depth: usize) -> Result<()> {
+    pub fn carry(&self, db: &mut Db, chat: &ChatInfo, run: Run, effects: Vec<Effect>, now: i64) -> Result<()> {
         runs::save(db, run.id, &run.state, now)?;
+        self.apply(db, chat, run, effects, now, 0)
+    }
+
+    fn apply(
+        &self,
+        db: &mut Db,
+        chat: &ChatInfo,
+        run: Run,
+        effects: Vec<Effect>,
+        now: i64,
+        depth: usize,
+    ) -> Result<()> {
         let mut counts: BTreeMap<&str, (i64, i64, i64)> = BTreeMap::new();
         let mut then = None;
         for e in &effects {
@@ -144,7 +159,9 @@ impl Drive<'_> {
                     let payload = json!({"run_id": run.id, "step": run.state.step});
                     jobs::schedule(db, Kind::FlowWait, &runs::wait_key(run.id), &payload, *until_ms, now)?;
                 }
-                Effect::Handoff { operator, note } => self.handoff(db, chat, &run.flow_id, operator.as_deref(), note.as_deref(), now)?,
+                Effect::Handoff { operator, note } => {
+                    self.handoff(db, chat, &run.flow_id, operator.as_deref(), note.as_deref(), now)?
+                }
                 Effect::StartFlow { flow } => then = Some(flow.clone()),
                 Effect::Close => crate::inbox::chats::close_by(db, chat.id, None, now).map(|_| ())?,
                 Effect::Unsubscribe => tags(db, chat, &["unsubscribed".to_owned()], &[], now)?,

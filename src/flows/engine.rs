@@ -90,19 +90,42 @@ pub type Response = Result<serde_json::Value, String>;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
-    Send { content: Content },
-    Http { request: Request },
-    Wait { until_ms: i64 },
-    Handoff { operator: Option<String>, note: Option<String> },
-    StartFlow { flow: String },
+    Send {
+        content: Content,
+    },
+    Http {
+        request: Request,
+    },
+    Wait {
+        until_ms: i64,
+    },
+    Handoff {
+        operator: Option<String>,
+        note: Option<String>,
+    },
+    StartFlow {
+        flow: String,
+    },
     Close,
     Unsubscribe,
-    Tags { add: Vec<String>, remove: Vec<String> },
-    Contact { field: String, value: String },
+    Tags {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    Contact {
+        field: String,
+        value: String,
+    },
     /// For the counts per step.
-    Entered { step: String },
-    Left { step: String },
-    Dropped { step: String },
+    Entered {
+        step: String,
+    },
+    Left {
+        step: String,
+    },
+    Dropped {
+        step: String,
+    },
 }
 
 /// What the run heard: a message's text (a button press arrives as its text).
@@ -151,7 +174,8 @@ pub fn hear(flow: &Flow, state: &mut State, facts: &Facts, heard: Heard) -> Opti
     }
     state.message_text = Some(heard.text.to_owned());
     let text = heard.text.trim();
-    let pressed = step.buttons.iter().find(|b| b.text.eq_ignore_ascii_case(text) || b.text.to_lowercase() == text.to_lowercase());
+    let pressed =
+        step.buttons.iter().find(|b| b.text.eq_ignore_ascii_case(text) || b.text.to_lowercase() == text.to_lowercase());
     let mut c = Ctx { flow, facts, state, out: Vec::new() };
     if let Some(b) = pressed {
         c.leave(&step.name);
@@ -235,7 +259,11 @@ pub fn rang(flow: &Flow, state: &mut State, facts: &Facts) -> Vec<Effect> {
 
 impl Ctx<'_> {
     fn values(&self) -> Values<'_> {
-        Values { contact: self.facts.contact.clone(), vars: Some(&self.state.vars), message_text: self.state.message_text.as_deref() }
+        Values {
+            contact: self.facts.contact.clone(),
+            vars: Some(&self.state.vars),
+            message_text: self.state.message_text.as_deref(),
+        }
     }
 
     fn render(&self, t: &Template) -> String {

@@ -60,7 +60,9 @@ impl IngestHook for Bot {
         let drive = Drive { compiled: &self.compiled, distribution: &self.distribution };
         let flows = enabled(db, &self.compiled)?;
 
-        if let Some(id) = flows.iter().find(|(_, f)| f.triggers.iter().any(|t| strong(t, &text, pressed))).map(|(id, _)| id) {
+        if let Some(id) =
+            flows.iter().find(|(_, f)| f.triggers.iter().any(|t| strong(t, &text, pressed))).map(|(id, _)| id)
+        {
             drive::to_bot(db, &chat, now)?;
             let chat = ChatInfo { handler: Handler::Bot, ..chat };
             return drive.start(db, &chat, id, Some(&text), now);
@@ -77,7 +79,7 @@ impl IngestHook for Bot {
                     Some(effects) => {
                         drive::to_bot(db, &chat, now)?;
                         let chat = ChatInfo { handler: Handler::Bot, ..chat };
-                        return drive.carry(db, &chat, run, effects, now, 0);
+                        return drive.carry(db, &chat, run, effects, now);
                     }
                     // A wait the message ended, or a run busy with a call: saved as is.
                     None => {
@@ -147,10 +149,9 @@ fn first_message(db: &mut Db, chat_id: i64) -> Result<bool> {
 pub fn strong(t: &Trigger, text: &str, pressed: bool) -> bool {
     let lower = text.trim().to_lowercase();
     match t {
-        Trigger::Command { name, payload } => command(text).is_some_and(|(n, p)| {
-            n == *name && payload.as_deref().is_none_or(|want| p.as_deref() == Some(want))
-        }),
-        Trigger::Keyword(words) => words.iter().any(|w| *w == lower),
+        Trigger::Command { name, payload } => command(text)
+            .is_some_and(|(n, p)| n == *name && payload.as_deref().is_none_or(|want| p.as_deref() == Some(want))),
+        Trigger::Keyword(words) => words.contains(&lower),
         Trigger::Contains(words) => words.iter().any(|w| lower.contains(w.as_str())),
         Trigger::Regex(re) => re.is_match(text.trim()),
         Trigger::Button(label) => pressed && *label == lower,

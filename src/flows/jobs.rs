@@ -124,7 +124,7 @@ fn resume(
     let flow = drive.compiled.get(db, run.version_id)?;
     let facts = drive::facts(db, &chat, now)?;
     let effects = next(&flow, &mut run.state, &facts);
-    drive.carry(db, &chat, run, effects, now, 0)
+    drive.carry(db, &chat, run, effects, now)
 }
 
 /// Makes the call: its JSON answer, or why there is none (a status that is not 2xx, a
@@ -137,9 +137,14 @@ pub async fn call(client: &reqwest::Client, r: &Request) -> Result<Value, String
     }
     if let Some(body) = &r.body {
         let json = serde_json::from_str::<Value>(body).is_ok();
-        req = req.header("content-type", if json { "application/json" } else { "text/plain; charset=utf-8" }).body(body.clone());
+        req = req
+            .header("content-type", if json { "application/json" } else { "text/plain; charset=utf-8" })
+            .body(body.clone());
     }
-    let mut res = req.send().await.map_err(|e| if e.is_timeout() { "timed out".to_owned() } else { format!("cannot connect: {e}") })?;
+    let mut res = req
+        .send()
+        .await
+        .map_err(|e| if e.is_timeout() { "timed out".to_owned() } else { format!("cannot connect: {e}") })?;
     let status = res.status();
     let mut body = Vec::new();
     loop {

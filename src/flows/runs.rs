@@ -54,18 +54,17 @@ pub fn get(db: &mut Db, id: i64) -> Result<Option<Run>> {
     db.query_opt(&format!("{SELECT} WHERE id = $1"), params![id])?.map(|r| from_row(&r)).transpose()
 }
 
+/// Whose run it is: the contact, their chat, the conversation it belongs to.
+pub struct Owner {
+    pub contact_id: i64,
+    pub chat_id: i64,
+    pub conversation_id: Option<i64>,
+}
+
 /// Stores a run that starts now (replacing the contact's earlier run of the flow);
 /// returns its id.
-pub fn begin(
-    db: &mut Db,
-    contact_id: i64,
-    chat_id: i64,
-    flow_id: &str,
-    version_id: i64,
-    conversation_id: Option<i64>,
-    state: &State,
-    now: i64,
-) -> Result<i64> {
+pub fn begin(db: &mut Db, owner: &Owner, flow_id: &str, version_id: i64, state: &State, now: i64) -> Result<i64> {
+    let Owner { contact_id, chat_id, conversation_id } = *owner;
     let vars = serde_json::to_string(&state.vars).unwrap_or_else(|_| "{}".into());
     let id = db
         .query_one(

@@ -40,7 +40,11 @@ pub async fn list(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json<F
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such flow", body = ErrorBody),
     ))]
-pub async fn get(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<String>) -> ApiResult<axum::Json<FlowDetail>> {
+pub async fn get(
+    State(app): State<App>,
+    _auth: Auth,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<axum::Json<FlowDetail>> {
     let compiled = app.flows.clone();
     Ok(axum::Json(app.store.read(move |db| catalog::get(db, &compiled, &id)).await?))
 }
@@ -111,7 +115,11 @@ pub struct VersionList {
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such flow", body = ErrorBody),
     ))]
-pub async fn versions(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<String>) -> ApiResult<axum::Json<VersionList>> {
+pub async fn versions(
+    State(app): State<App>,
+    _auth: Auth,
+    AppPath(id): AppPath<String>,
+) -> ApiResult<axum::Json<VersionList>> {
     let versions = app.store.read(move |db| catalog::versions(db, &id)).await?;
     Ok(axum::Json(VersionList { versions }))
 }
@@ -221,7 +229,11 @@ pub async fn check(_auth: Auth, AppJson(body): AppJson<CheckRequest>) -> ApiResu
         (status = 403, description = "Admins only", body = ErrorBody),
         (status = 422, description = "The flow has errors, or the input does not fit the state", body = ErrorBody),
     ))]
-pub async fn simulate(State(app): State<App>, auth: Auth, AppJson(body): AppJson<SimRequest>) -> ApiResult<axum::Json<SimResult>> {
+pub async fn simulate(
+    State(app): State<App>,
+    auth: Auth,
+    AppJson(body): AppJson<SimRequest>,
+) -> ApiResult<axum::Json<SimResult>> {
     auth.admin()?;
     let client = reqwest::Client::new();
     Ok(axum::Json(crate::flows::simulate::simulate(body, &client, app.now()).await?))
@@ -235,7 +247,11 @@ pub async fn simulate(State(app): State<App>, auth: Auth, AppJson(body): AppJson
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 404, description = "No such contact, chat or flow", body = ErrorBody),
     ))]
-pub async fn start(State(app): State<App>, auth: Auth, AppPath((id, flow)): AppPath<(i64, String)>) -> ApiResult<axum::Json<BotState>> {
+pub async fn start(
+    State(app): State<App>,
+    auth: Auth,
+    AppPath((id, flow)): AppPath<(i64, String)>,
+) -> ApiResult<axum::Json<BotState>> {
     let (viewer, now, compiled) = (auth.viewer(&app), app.now(), app.flows.clone());
     let settings = app.config.distribution.clone();
     let state = app

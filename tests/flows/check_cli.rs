@@ -22,7 +22,11 @@ fn flows_check_prints_file_line_and_column_and_fails_on_errors() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("1 flow file(s)") && out.contains("0 error(s), 0 warning(s)"), "{out}");
 
-    write_flow(dir.path(), "broken", "name: Broken\nsteps:\n  a:\n    ask: \"number?\"\n    validate:\n      regex: \"[0-9\"\n    goto: b\n  b:\n    send: \"{{vars.never}}\"\n    goto: nowhere\n  lonely:\n    send: hi\n    goto: end\n");
+    write_flow(
+        dir.path(),
+        "broken",
+        "name: Broken\nsteps:\n  a:\n    ask: \"number?\"\n    validate:\n      regex: \"[0-9\"\n    goto: b\n  b:\n    send: \"{{vars.never}}\"\n    goto: nowhere\n  lonely:\n    send: hi\n    goto: end\n",
+    );
     let (code, out) = run(dir.path());
     assert_eq!(code, 1, "{out}");
     let file = dir.path().join("broken.yaml").display().to_string();

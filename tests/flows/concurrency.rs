@@ -18,7 +18,11 @@ async fn concurrent_answers_for_one_chat_advance_one_step_each() {
     hooks.text("ann", "m0", "form").await;
     fake.wait_received(1).await;
 
-    let sends = (1..=3).map(|i| hooks.inbound(serde_json::json!({"user_id": "ann", "message_id": format!("m{i}"), "text": format!("answer {i}")})));
+    let sends = (1..=3).map(|i| {
+        hooks.inbound(
+            serde_json::json!({"user_id": "ann", "message_id": format!("m{i}"), "text": format!("answer {i}")}),
+        )
+    });
     let answers = futures_util::future::join_all(sends).await;
     assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
     // A platform's retry of one of them changes nothing.

@@ -4,8 +4,8 @@
 use serde_json::json;
 
 use super::*;
-use crate::support::telegram_fake::{FakeTelegram, Person};
 use crate::support::spawn_app_with;
+use crate::support::telegram_fake::{FakeTelegram, Person};
 
 async fn start(port: u16) -> (TestApp, tempfile::TempDir, FakeTelegram, Session) {
     let dir = flows_dir(port);
@@ -28,7 +28,13 @@ async fn the_example_answers_an_order_with_a_retry_and_keeps_every_bot_message_i
     assert_eq!(sent, ["Hi Alice! What can I do for you?"]);
     let welcome = &fake.ok_calls("sendMessage")[0];
     let keyboard = &welcome.params["reply_markup"]["inline_keyboard"];
-    let labels: Vec<&str> = keyboard.as_array().unwrap().iter().flat_map(|row| row.as_array().unwrap()).map(|b| b["text"].as_str().unwrap()).collect();
+    let labels: Vec<&str> = keyboard
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
     assert_eq!(labels, ["Where is my order?", "Talk to a person"], "{keyboard}");
     let data = keyboard[0][0]["callback_data"].as_str().unwrap().to_owned();
 
@@ -50,7 +56,8 @@ async fn the_example_answers_an_order_with_a_retry_and_keeps_every_bot_message_i
 
     let chat = the_chat(&admin).await;
     let messages = history(&admin, chat["id"].as_i64().unwrap()).await;
-    let bot: Vec<&str> = messages.iter().filter(|m| m["author_kind"] == "bot").map(|m| m["text"].as_str().unwrap()).collect();
+    let bot: Vec<&str> =
+        messages.iter().filter(|m| m["author_kind"] == "bot").map(|m| m["text"].as_str().unwrap()).collect();
     assert_eq!(bot.len(), 5, "{messages:?}");
     assert_eq!(bot[4], "Order 123456: shipped.");
     assert_eq!(chat["handler"], "bot");
@@ -131,7 +138,8 @@ async fn a_handoff_gives_the_chat_to_operators_and_closing_it_gives_it_back_to_t
 
     // What the contact writes now goes to the operators only, even a trigger word.
     say(&app, &fake, eve.text(3, "menu")).await;
-    let (status, _) = admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "Hello Eve, Ada here."})).await;
+    let (status, _) =
+        admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "Hello Eve, Ada here."})).await;
     assert_eq!(status, 201);
     let sent = wait_sent(&fake, &eve, 3).await;
     assert_eq!(sent[2], "Hello Eve, Ada here.", "the bot kept quiet: {sent:?}");
@@ -142,6 +150,7 @@ async fn a_handoff_gives_the_chat_to_operators_and_closing_it_gives_it_back_to_t
     assert_eq!(wait_sent(&fake, &eve, 4).await[3], "Hi Eve! What can I do for you?");
     let chat = the_chat(&admin).await;
     assert_eq!(chat["handler"], "bot", "{chat}");
-    let kinds: Vec<String> = history(&admin, chat_id).await.iter().map(|m| m["author_kind"].as_str().unwrap().to_owned()).collect();
+    let kinds: Vec<String> =
+        history(&admin, chat_id).await.iter().map(|m| m["author_kind"].as_str().unwrap().to_owned()).collect();
     assert!(kinds.contains(&"operator".to_owned()) && kinds.contains(&"bot".to_owned()), "{kinds:?}");
 }

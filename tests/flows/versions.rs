@@ -91,15 +91,23 @@ async fn an_invalid_flow_is_refused_with_its_line_and_column_and_changes_nothing
     let broken = survey(1).replace("goto: bye", "goto: byee");
     let (status, body) = admin.put("/api/v1/flows/survey", json!({"source": broken})).await;
     assert_eq!(status, 422, "{body}");
-    assert_eq!(body["error"]["message"], "the flow has errors: line 8, column 11: `byee` is not a step of this flow (nor `end`)");
+    assert_eq!(
+        body["error"]["message"],
+        "the flow has errors: line 8, column 11: `byee` is not a step of this flow (nor `end`)"
+    );
     let (_, versions) = admin.get("/api/v1/flows/survey/versions").await;
     assert_eq!(versions["versions"].as_array().unwrap().len(), 1);
 
-    let (status, checked) = admin.post("/api/v1/flows/check", json!({"source": "name: X\nsteps:\n  a:\n    sendd: hi\n"})).await;
+    let (status, checked) =
+        admin.post("/api/v1/flows/check", json!({"source": "name: X\nsteps:\n  a:\n    sendd: hi\n"})).await;
     assert_eq!(status, 200);
     assert_eq!(checked["ok"], false);
     let d = &checked["diagnostics"][0];
-    assert_eq!((d["line"].as_i64(), d["column"].as_i64(), d["severity"].as_str()), (Some(4), Some(5), Some("error")), "{checked}");
+    assert_eq!(
+        (d["line"].as_i64(), d["column"].as_i64(), d["severity"].as_str()),
+        (Some(4), Some(5), Some("error")),
+        "{checked}"
+    );
 
     let operator = app.operator(&admin, "Olga Operator").await;
     let (status, _) = operator.put("/api/v1/flows/other", json!({"source": survey(1)})).await;
@@ -141,9 +149,16 @@ async fn a_file_flow_is_read_only_through_the_api_and_a_fresh_install_runs_none(
     assert_eq!(version, 2, "the edited file became version 2");
     write_flow(dir.path(), "order-status", "name: Broken\nsteps:\n  a:\n    goto: nowhere\n");
     let seen = parley::flows::files::check_dir(dir.path()).unwrap();
-    assert_eq!(seen[0].checked.first_error().unwrap(), "line 4, column 11: `nowhere` is not a step of this flow (nor `end`)");
+    assert_eq!(
+        seen[0].checked.first_error().unwrap(),
+        "line 4, column 11: `nowhere` is not a step of this flow (nor `end`)"
+    );
     let now = app.app().now();
     app.app().store.write(move |db| parley::flows::files::sync(db, &seen, now)).await.unwrap();
     let (_, detail) = admin.get("/api/v1/flows/order-status").await;
-    assert_eq!((detail["name"].as_str(), detail["version"].as_i64()), (Some("Order status"), Some(2)), "the last good version stays");
+    assert_eq!(
+        (detail["name"].as_str(), detail["version"].as_i64()),
+        (Some("Order status"), Some(2)),
+        "the last good version stays"
+    );
 }

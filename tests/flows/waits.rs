@@ -8,7 +8,11 @@ use crate::support::webhook_fake::FakeReceiver;
 const REMIND: &str = "name: Reminder\ntriggers:\n  - keyword: remind me\nsteps:\n  promise:\n    send: \"In an hour, then.\"\n    wait: 1h\n    goto: remind\n  remind:\n    send: \"Here is your reminder.\"\n    goto: end\n";
 
 fn texts(fake: &FakeReceiver, user: &str) -> Vec<String> {
-    fake.received().iter().filter(|m| m["user_id"] == user).map(|m| m["text"].as_str().unwrap_or("").to_owned()).collect()
+    fake.received()
+        .iter()
+        .filter(|m| m["user_id"] == user)
+        .map(|m| m["text"].as_str().unwrap_or("").to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -23,7 +27,8 @@ async fn a_wait_survives_a_restart_and_rings_once_and_a_reply_cancels_it() {
 
     hooks.text("ann", "a1", "remind me").await;
     hooks.text("bob", "b1", "remind me").await;
-    crate::support::wait_for("both promises", || texts(&fake, "ann").len() == 1 && texts(&fake, "bob").len() == 1).await;
+    crate::support::wait_for("both promises", || texts(&fake, "ann").len() == 1 && texts(&fake, "bob").len() == 1)
+        .await;
     // Bob writes during the wait: his reminder is off (and his message is the operators').
     hooks.text("bob", "b2", "never mind").await;
 

@@ -27,7 +27,8 @@ async fn the_widget_shows_the_bots_buttons_and_a_press_moves_the_flow_on() {
     v.say("menu", "c1").await;
     let welcome = next_bot(&mut v).await;
     assert_eq!(welcome["text"], "Hi ! What can I do for you?");
-    let labels: Vec<&str> = welcome["buttons"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
+    let labels: Vec<&str> =
+        welcome["buttons"].as_array().unwrap().iter().map(|b| b["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["Where is my order?", "Talk to a person"]);
 
     v.say("Where is my order?", "c2").await;
