@@ -154,3 +154,42 @@ async fn a_handoff_gives_the_chat_to_operators_and_closing_it_gives_it_back_to_t
         history(&admin, chat_id).await.iter().map(|m| m["author_kind"].as_str().unwrap().to_owned()).collect();
     assert!(kinds.contains(&"operator".to_owned()) && kinds.contains(&"bot".to_owned()), "{kinds:?}");
 }
+
+#[tokio::test]
+async fn an_operator_who_answers_a_bots_chat_takes_it_over_and_pausing_keeps_the_bot_out() {
+    let port = orders().await;
+    let (app, _dir, fake, admin) = start(port).await;
+    let fay = Person::new(706, "Fay");
+    say(&app, &fake, fay.text(1, "/start")).await;
+    wait_sent(&fake, &fay, 1).await;
+    let chat = the_chat(&admin).await;
+    let (chat_id, contact_id) = (chat["id"].as_i64().unwrap(), chat["contact"]["id"].as_i64().unwrap());
+    let (_, bot) = admin.get(&format!("/api/v1/contacts/{contact_id}/bot")).await;
+    assert_eq!(
+        (bot["handler"].as_str(), bot["flow"].as_str(), bot["step"].as_str()),
+        (Some("bot"), Some("order-status"), Some("welcome")),
+        "{bot}"
+    );
+
+    let (status, _) =
+        admin.post(&format!("/api/v1/chats/{chat_id}/messages"), json!({"text": "Ada here, how can I help?"})).await;
+    assert_eq!(status, 201);
+    assert_eq!(the_chat(&admin).await["handler"], "human");
+    say(&app, &fake, fay.text(2, "Where is my order?")).await;
+    let (_, h) = admin.get(&format!("/api/v1/chats/{chat_id}/messages")).await;
+    assert_eq!(h["messages"].as_array().unwrap().last().unwrap()["text"], "Where is my order?", "the bot kept quiet");
+    assert_eq!(wait_sent(&fake, &fay, 2).await.len(), 2);
+
+    // Paused, even a new conversation is the operators'; resumed, the bot is back.
+    let (_, paused) = admin.post(&format!("/api/v1/contacts/{contact_id}/bot/pause"), json!({})).await;
+    assert_eq!(paused["paused"], true, "{paused}");
+    admin.post(&format!("/api/v1/chats/{chat_id}/close"), json!({})).await;
+    say(&app, &fake, fay.text(3, "menu")).await;
+    assert_eq!(the_chat(&admin).await["handler"], "human");
+    let (_, resumed) = admin.post(&format!("/api/v1/contacts/{contact_id}/bot/resume"), json!({})).await;
+    assert_eq!(resumed["paused"], false);
+    let (status, started) = admin.post(&format!("/api/v1/contacts/{contact_id}/flows/order-status"), json!({})).await;
+    assert_eq!((status, started["step"].as_str()), (200, Some("welcome")), "{started}");
+    assert_eq!(wait_sent(&fake, &fay, 3).await[2], "Hi Fay! What can I do for you?");
+    assert_eq!(the_chat(&admin).await["handler"], "bot");
+}
