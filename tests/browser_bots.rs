@@ -38,6 +38,9 @@ async fn the_bots_page_shows_flows_simulates_the_example_and_rolls_back() {
     let mut visitor = Visitor::connect(&app, &format!("channel={key}")).await.unwrap();
     visitor.say("menu", "c1").await;
     visitor.say("Talk to a person", "c2").await;
+    let (_, chats) = admin.get("/api/v1/chats").await;
+    let (chat_id, contact_id) =
+        (chats["chats"][0]["id"].as_i64().unwrap(), chats["chats"][0]["contact"]["id"].as_i64().unwrap());
 
     b.log_in(&app.base, "admin@example.com", "correct horse").await;
     b.click("[data-testid=nav-bots]").await;
@@ -117,5 +120,14 @@ async fn the_bots_page_shows_flows_simulates_the_example_and_rolls_back() {
     }
     assert!(off, "the switch turned the survey off");
     b.screenshot("bots-4-versions-rolled-back").await;
+
+    // The widget visitor's chat: the contact card says who answers and pauses the bot.
+    b.driver.goto(format!("{}/#chat={}", app.base, chat_id)).await.unwrap();
+    b.wait_until("the contact's bot section", "document.querySelector('[data-testid=bot-pause]')").await;
+    b.click("[data-testid=bot-pause]").await;
+    b.wait_until("paused", "document.querySelector('[data-testid=bot-resume]')").await;
+    let (_, bot) = admin.get(&format!("/api/v1/contacts/{contact_id}/bot")).await;
+    assert_eq!(bot["paused"], true, "{bot}");
+    b.screenshot("bots-5-contact-card-paused").await;
     b.finish().await;
 }
