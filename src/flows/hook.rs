@@ -81,14 +81,11 @@ impl IngestHook for Bot {
                         let chat = ChatInfo { handler: Handler::Bot, ..chat };
                         return drive.carry(db, &chat, run, effects, now);
                     }
-                    // A wait the message ended, or a run busy with a call: saved as is.
-                    None => {
-                        if run.state.status != engine::RunStatus::Active {
-                            runs::stop(db, run.id, now)?;
-                        } else if run.state.waiting == engine::Waiting::Http {
-                            return Ok(());
-                        }
-                    }
+                    // Busy with a call: the message stays in the history, the run goes on.
+                    None if run.state.waiting == engine::Waiting::Http => return Ok(()),
+                    // A wait the message cut short: the run ends, the message is handled
+                    // as any other below.
+                    None => runs::stop(db, run.id, now)?,
                 }
             }
         }
