@@ -35,14 +35,19 @@ pub struct ChatInfo {
     pub channel_kind: String,
 }
 
+/// The columns [`chat_from`] reads, for queries that want more besides.
+pub const CHAT_SELECT: &str = "SELECT c.id, c.contact_id, c.conversation_id, c.status, c.handler, \
+    COALESCE(ch.kind, '') AS channel_kind";
+pub const CHAT_FROM: &str = "FROM chats c LEFT JOIN channels ch ON ch.id = c.active_channel_id";
+
 pub fn chat(db: &mut Db, chat_id: i64) -> Result<ChatInfo> {
     let r = db
-        .query_opt(
-            "SELECT c.id, c.contact_id, c.conversation_id, c.status, c.handler, COALESCE(ch.kind, '') AS channel_kind \
-             FROM chats c LEFT JOIN channels ch ON ch.id = c.active_channel_id WHERE c.id = $1",
-            params![chat_id],
-        )?
+        .query_opt(&format!("{CHAT_SELECT} {CHAT_FROM} WHERE c.id = $1"), params![chat_id])?
         .ok_or_else(|| crate::error::not_found("chat", chat_id))?;
+    chat_from(&r)
+}
+
+pub fn chat_from(r: &crate::store::Row) -> Result<ChatInfo> {
     Ok(ChatInfo {
         id: r.get("id")?,
         contact_id: r.get("contact_id")?,
@@ -94,6 +99,19 @@ impl Drive<'_> {
         self.start_chained(db, chat, flow_id, text, now, 0)
     }
 
+    /// [`Drive::start`] when the caller has just read the flow's current version.
+    pub fn start_version(
+        &self,
+        db: &mut Db,
+        chat: &ChatInfo,
+        flow_id: &str,
+        version_id: i64,
+        text: Option<&str>,
+        now: i64,
+    ) -> Result<()> {
+        self.begin(db, chat, flow_id, version_id, text, now, 0)
+    }
+
     fn start_chained(
         &self,
         db: &mut Db,
@@ -107,6 +125,20 @@ impl Drive<'_> {
             tracing::warn!(flow.id = flow_id, chat.id = chat.id, "a flow to start does not exist");
             return Ok(());
         };
+        self.begin(db, chat, flow_id, version_id, text, now, depth)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "the start's whole context; split it would hide nothing")]
+    fn begin(
+        &self,
+        db: &mut Db,
+        chat: &ChatInfo,
+        flow_id: &str,
+        version_id: i64,
+        text: Option<&str>,
+        now: i64,
+        depth: usize,
+    ) -> Result<()> {
         runs::stop_all(db, chat.id, now)?;
         let flow = self.compiled.get(db, version_id)?;
         let facts = facts(db, chat, now)?;

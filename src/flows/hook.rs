@@ -39,16 +39,19 @@ impl IngestHook for Bot {
         // One query decides whether there is anything to do: no flow and no bot chat
         // costs this and nothing more.
         let r = db.query_one(
-            "SELECT c.handler, (SELECT COUNT(*) FROM flows WHERE enabled = 1) AS flows, \
-             EXISTS (SELECT 1 FROM flow_pauses p WHERE p.contact_id = c.contact_id) AS paused \
-             FROM chats c WHERE c.id = $1",
+            &format!(
+                "{} , (SELECT COUNT(*) FROM flows WHERE enabled = 1) AS flows, \
+                 EXISTS (SELECT 1 FROM flow_pauses p WHERE p.contact_id = c.contact_id) AS paused {} WHERE c.id = $1",
+                drive::CHAT_SELECT,
+                drive::CHAT_FROM
+            ),
             params![receipt.chat_id],
         )?;
-        let handler: Handler = r.get("handler")?;
+        let chat = drive::chat_from(&r)?;
+        let handler = chat.handler;
         if r.get::<bool>("paused")? || (handler == Handler::Human && r.get::<i64>("flows")? == 0) {
             return Ok(());
         }
-        let chat = drive::chat(db, receipt.chat_id)?;
         if handler == Handler::Human && !opened_by(db, &chat, receipt.message_id)? {
             return Ok(());
         }
@@ -60,12 +63,12 @@ impl IngestHook for Bot {
         let drive = Drive { compiled: &self.compiled, distribution: &self.distribution };
         let flows = enabled(db, &self.compiled)?;
 
-        if let Some(id) =
-            flows.iter().find(|(_, f)| f.triggers.iter().any(|t| strong(t, &text, pressed))).map(|(id, _)| id)
+        if let Some((id, version, _)) =
+            flows.iter().find(|(_, _, f)| f.triggers.iter().any(|t| strong(t, &text, pressed)))
         {
             drive::to_bot(db, &chat, now)?;
             let chat = ChatInfo { handler: Handler::Bot, ..chat };
-            return drive.start(db, &chat, id, Some(&text), now);
+            return drive.start_version(db, &chat, id, *version, Some(&text), now);
         }
         if let Some(run) = runs::active(db, chat.id)? {
             if run.conversation_id != chat.conversation_id {
@@ -89,15 +92,15 @@ impl IngestHook for Bot {
                 }
             }
         }
-        let first = flows.iter().any(|(_, f)| f.triggers.iter().any(|t| matches!(t, Trigger::FirstMessage)))
+        let first = flows.iter().any(|(_, _, f)| f.triggers.iter().any(|t| matches!(t, Trigger::FirstMessage)))
             && first_message(db, chat.id)?;
-        let weak = flows.iter().find(|(_, f)| {
+        let weak = flows.iter().find(|(_, _, f)| {
             f.triggers.iter().any(|t| matches!(t, Trigger::Any) || (first && matches!(t, Trigger::FirstMessage)))
         });
-        if let Some((id, _)) = weak {
+        if let Some((id, version, _)) = weak {
             drive::to_bot(db, &chat, now)?;
             let chat = ChatInfo { handler: Handler::Bot, ..chat };
-            return drive.start(db, &chat, id, Some(&text), now);
+            return drive.start_version(db, &chat, id, *version, Some(&text), now);
         }
         if chat.handler == Handler::Bot {
             drive::to_humans(db, chat.id, now)?;
@@ -106,12 +109,13 @@ impl IngestHook for Bot {
     }
 }
 
-/// The enabled flows, checked, in the order their triggers are tried.
-fn enabled(db: &mut Db, compiled: &Compiled) -> Result<Vec<(String, Arc<Flow>)>> {
+/// The enabled flows (id, current version, checked flow), in the order their triggers
+/// are tried.
+fn enabled(db: &mut Db, compiled: &Compiled) -> Result<Vec<(String, i64, Arc<Flow>)>> {
     let mut out = Vec::new();
     for (id, version) in catalog::enabled(db)? {
         match compiled.get(db, version) {
-            Ok(f) => out.push((id, f)),
+            Ok(f) => out.push((id, version, f)),
             Err(e) => tracing::warn!(flow.id = id, error = %e, "an enabled flow cannot be read; skipped"),
         }
     }
