@@ -3,11 +3,13 @@
 //! A flow is a YAML document (`format`), checked into a [`Flow`] (`check`: errors and
 //! warnings with line and column). `engine` moves a run through its steps as a pure
 //! function of the flow, the run's state and what happened, returning effects; `runs`
-//! stores runs and carries the effects out inside the caller's transaction (messages
+//! stores runs; the effects are carried out inside the caller's transaction (messages
 //! through the outbox's bot lane, jobs for HTTP calls and waits, the chat's handler).
-//! `hook` is the ingest door's hook that claims chats for the bot; `jobs` the handlers
-//! of its durable jobs; `catalog` the stored flows and their versions; `files` loads
-//! `config/flows/*.yaml`; `simulate` runs a flow against a throwaway run.
+//! `drive` starts runs and carries their effects out. `hook` is the ingest door's hook
+//! that claims chats for the bot; `jobs` the handlers of its durable jobs; `catalog` the
+//! stored flows and their versions; `files` loads `config/flows/*.yaml`; `control` is
+//! what operators do (start a flow for a contact, pause, resume); `simulate` runs a flow
+//! against a throwaway run.
 
 pub mod catalog;
 pub mod check;
