@@ -30,6 +30,8 @@ pub struct Inner {
     pub ingest_hooks: crate::inbox::door::Hooks,
     /// Durable jobs' handlers, by kind.
     pub jobs: crate::jobs::Handlers,
+    /// Checked flows by version (shared with the bot's hook and jobs).
+    pub flows: Arc<crate::flows::catalog::Compiled>,
     /// Frames that are pushed but never stored (typing indicators).
     pub ephemeral: broadcast::Sender<Arc<serde_json::Value>>,
     pub shutdown: CancellationToken,
@@ -63,6 +65,8 @@ impl App {
     ) -> App {
         let limiter = LoginLimiter::new(&config.auth);
         let distribution = crate::distribution::Distributor::new(config.distribution.clone());
+        let flows = Arc::new(crate::flows::catalog::Compiled::default());
+        let bot = crate::flows::hook::Bot { compiled: flows.clone(), distribution: config.distribution.clone() };
         App(Arc::new(Inner {
             store,
             clock,
@@ -71,11 +75,18 @@ impl App {
             login_limiter: limiter,
             ingest_hooks: crate::inbox::door::Hooks::new(vec![
                 Arc::new(crate::notify::Intercept),
+                Arc::new(bot),
                 Arc::new(crate::notify::Away { presence: distribution.presence.clone() }),
             ]),
-            jobs: crate::jobs::Handlers::new(vec![Arc::new(crate::distribution::timeout::AnswerTimeout::new(
-                config.distribution.clone(),
-            ))]),
+            jobs: crate::jobs::Handlers::new(vec![
+                Arc::new(crate::distribution::timeout::AnswerTimeout::new(config.distribution.clone())),
+                Arc::new(crate::flows::jobs::HttpStep::new(flows.clone(), config.distribution.clone())),
+                Arc::new(crate::flows::jobs::WaitStep {
+                    compiled: flows.clone(),
+                    distribution: config.distribution.clone(),
+                }),
+            ]),
+            flows,
             ephemeral: broadcast::channel(1024).0,
             shutdown: CancellationToken::new(),
             visitors,

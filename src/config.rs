@@ -24,7 +24,21 @@ pub struct Config {
     pub limits: Limits,
     pub widget: Widget,
     pub distribution: distribution::Settings,
+    pub flows: Flows,
     pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Flows {
+    /// Where flow files live: every `*.yaml` directly in it runs (a subfolder does not).
+    pub dir: String,
+}
+
+impl Default for Flows {
+    fn default() -> Self {
+        Self { dir: "config/flows".into() }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +143,7 @@ impl Default for Config {
             limits: Limits::default(),
             widget: Widget::default(),
             distribution: distribution::Settings::default(),
+            flows: Flows::default(),
             log: Log::default(),
         }
     }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod consumers;
 pub mod distribution;
 pub mod error;
+pub mod flows;
 pub mod http;
 pub mod hub;
 pub mod inbox;
@@ -101,6 +102,13 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
         let notifier = consumers::Reader::new(notify::Notifier);
         tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
     }
+    // Flow files are loaded before the first request, then watched for changes.
+    let seen = flows::files::check_dir(std::path::Path::new(&app.config.flows.dir))
+        .with_context(|| format!("cannot read the flows directory {}", app.config.flows.dir))?;
+    let now = app.now();
+    app.store.write(move |db| flows::files::sync(db, &seen, now)).await?;
+    let dir = std::path::PathBuf::from(&app.config.flows.dir);
+    tokio::spawn(flows::files::watch(app.store.clone(), app.clock.clone(), dir, app.shutdown.clone()));
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));
     channels::lifecycle::start_all(&hub::channel_parts(&app)).await?;
     let addr = listener.local_addr()?;

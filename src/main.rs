@@ -33,6 +33,16 @@ enum Command {
     /// Manage operators.
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Bot flows.
+    #[command(subcommand)]
+    Flows(FlowsCommand),
+}
+
+#[derive(Subcommand)]
+enum FlowsCommand {
+    /// Check the flow files of DIR (default: `[flows] dir`, config/flows): errors and
+    /// warnings as `file:line:col: …`; exits non-zero when any file has errors.
+    Check { dir: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +90,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Operator(OperatorCommand::Add { email, name, role }) => add_operator(config, email, name, role).await,
+        Command::Flows(FlowsCommand::Check { dir }) => {
+            check_flows(dir.unwrap_or_else(|| PathBuf::from(&config.flows.dir)))
+        }
     }
 }
 
@@ -135,6 +148,30 @@ async fn add_operator(config: Config, email: String, name: String, role: RoleArg
     println!("added {} <{}> as {}", op.name, op.email, op.role.as_str());
     if generated {
         println!("password: {password}");
+    }
+    Ok(())
+}
+
+fn check_flows(dir: PathBuf) -> anyhow::Result<()> {
+    let seen = parley::flows::files::check_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let (mut errors, mut warnings) = (0, 0);
+    for s in &seen {
+        let file = s.file.path.display().to_string();
+        for d in &s.checked.diagnostics {
+            println!("{}", d.render(&file));
+            match d.severity {
+                parley::flows::Severity::Error => errors += 1,
+                parley::flows::Severity::Warning => warnings += 1,
+            }
+        }
+        if !parley::flows::catalog::valid_id(&s.file.id) {
+            println!("{file}:1:1: error: a flow file's name is lower-case letters, digits, `-` or `_`");
+            errors += 1;
+        }
+    }
+    println!("{} flow file(s) in {}: {errors} error(s), {warnings} warning(s)", seen.len(), dir.display());
+    if errors > 0 {
+        std::process::exit(1);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod auth;
+mod browser_bots;
 mod browser_console;
 mod browser_settings;
 mod browser_widget;
@@ -17,6 +18,7 @@ mod discord;
 mod distribution;
 mod event_order;
 mod events;
+mod flows;
 mod group_commit;
 mod inbound;
 mod layering;

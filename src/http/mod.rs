@@ -13,6 +13,7 @@ mod contacts;
 pub mod error;
 mod events;
 mod files;
+mod flows;
 mod hooks;
 mod notify;
 mod observe;
@@ -74,6 +75,17 @@ pub fn router(app: App) -> Router {
         .route("/contacts/{id}", get(contacts::get).patch(contacts::update))
         .route("/contacts/{id}/duplicates", get(contacts::duplicates))
         .route("/contacts/{id}/merge", post(contacts::merge))
+        .route("/contacts/{id}/flows/{flow}", post(flows::start))
+        .route("/contacts/{id}/bot", get(flows::bot))
+        .route("/contacts/{id}/bot/pause", post(flows::pause))
+        .route("/contacts/{id}/bot/resume", post(flows::resume))
+        .route("/flows", get(flows::list))
+        .route("/flows/check", post(flows::check))
+        .route("/flows/simulate", post(flows::simulate))
+        .route("/flows/{id}", get(flows::get).put(flows::put).delete(flows::delete))
+        .route("/flows/{id}/versions", get(flows::versions))
+        .route("/flows/{id}/rollback", post(flows::rollback))
+        .route("/flows/{id}/enabled", put(flows::switch))
         .route("/merges", get(contacts::merges))
         .route("/merges/{id}/undo", post(contacts::undo_merge))
         .route("/search/messages", get(contacts::search_messages))

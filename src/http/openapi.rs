@@ -10,7 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    assets, audit, auth, channels, chats, contacts, events, files, hooks, notify, reports, sessions, templates, widget,
+    assets, audit, auth, channels, chats, contacts, events, files, flows, hooks, notify, reports, sessions, templates,
+    widget,
 };
 
 #[derive(OpenApi)]
@@ -32,6 +33,8 @@ use super::{
         chats::reopen, chats::read, chats::transfer, chats::set_channel, chats::typing,
         contacts::list, contacts::get, contacts::update, contacts::duplicates, contacts::merge,
         contacts::merges, contacts::undo_merge, contacts::search_messages,
+        flows::list, flows::get, flows::put, flows::delete, flows::versions, flows::rollback, flows::switch,
+        flows::check, flows::simulate, flows::start, flows::bot, flows::pause, flows::resume,
         channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
         events::subscribe, assets::openapi,
@@ -52,6 +55,7 @@ use super::{
     tags(
         (name = "auth", description = "Log in, set up, the caller's profile, tokens and notifications"),
         (name = "operators"), (name = "chats"), (name = "contacts"), (name = "channels"),
+        (name = "flows", description = "Bot flows: versions, switches, the check, the simulator; the bot per contact"),
         (name = "reports", description = "KPIs and the queue"),
         (name = "events", description = "The console's WebSocket"),
         (name = "webhooks", description = "Platforms post their updates here"),

@@ -21,6 +21,8 @@ pub enum View {
     Unread,
     Mine,
     Operator,
+    /// Chats a bot flow is answering.
+    Bot,
 }
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
@@ -78,6 +80,7 @@ pub fn list(db: &mut Db, viewer: &Viewer, q: &ChatQuery) -> Result<ChatList> {
     match q.view {
         View::All => {}
         View::Unread => sql.push_str(" AND c.unread_count > 0"),
+        View::Bot => sql.push_str(" AND c.handler = 'bot'"),
         View::Mine => arg(&mut sql, " AND c.assignee_id = ?", viewer.operator_id.into()),
         View::Operator => {
             let id = q.operator_id.ok_or_else(|| Error::Invalid("view=operator needs operator_id".into()))?;
@@ -138,13 +141,19 @@ fn changed(db: &mut Db, chat_id: i64, now: i64) -> Result<Chat> {
 
 /// Closes a resolved chat: nothing is deleted; it moves to Closed.
 pub fn close(db: &mut Db, viewer: &Viewer, chat_id: i64, now: i64) -> Result<Chat> {
-    let chat = get(db, viewer, chat_id)?;
+    get(db, viewer, chat_id)?;
+    close_by(db, chat_id, Some(viewer.operator_id), now)
+}
+
+/// Closes the chat on behalf of `by` (None: Parley itself, e.g. a bot's `close` step).
+pub fn close_by(db: &mut Db, chat_id: i64, by: Option<i64>, now: i64) -> Result<Chat> {
+    let chat = views::chat(db, chat_id)?;
     if chat.status == ChatStatus::Closed {
         return Ok(chat);
     }
     db.exec(
         "UPDATE conversations SET closed_at = $1, closed_by = $2 WHERE id = (SELECT conversation_id FROM chats WHERE id = $3)",
-        params![now, viewer.operator_id, chat_id],
+        params![now, by, chat_id],
     )?;
     super::figures::record_closed(db, chat_id)?;
     db.exec(

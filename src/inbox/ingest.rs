@@ -89,7 +89,8 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         )?
         .get("id")?;
     db.exec(
-        "UPDATE chats SET unread_count = unread_count + 1, last_message_id = $1, last_message_at = $2, \
+        // A chat in a bot's hands is not unread for the operators.
+        "UPDATE chats SET unread_count = unread_count + CASE WHEN handler = 'bot' THEN 0 ELSE 1 END, last_message_id = $1, last_message_at = $2, \
          active_channel_id = $3, updated_at = $2 WHERE id = $4",
         params![message_id, now, inbound.channel_id, chat.id],
     )?;

@@ -41,8 +41,23 @@ pub fn reply(
 ) -> Result<Message> {
     access::chat(db, viewer, chat_id)?;
     let text = check_text(text, max_chars)?;
+    take_over(db, chat_id, now)?;
     let id = enqueue(db, chat_id, channel_id, &Content::text(text), Author::Operator(viewer.operator_id), now)?;
     views::message(db, id)
+}
+
+/// An operator who answers a chat a bot has takes it over: the bot stays quiet in it
+/// until it is closed (its run is left behind with the conversation; see `flows::hook`).
+fn take_over(db: &mut Db, chat_id: i64, now: i64) -> Result<()> {
+    let n = db.exec(
+        "UPDATE chats SET handler = $1, updated_at = $2 WHERE id = $3 AND handler = $4",
+        params![crate::model::Handler::Human, now, chat_id, crate::model::Handler::Bot],
+    )?;
+    if n > 0 {
+        let chat = views::chat(db, chat_id)?;
+        events::append(db, Some(chat_id), Event::chat_updated(&chat), now)?;
+    }
+    Ok(())
 }
 
 /// An operator's approved template (WhatsApp's, outside its 24-hour window). It is

@@ -21,6 +21,10 @@ crate::model::stored_enum! {
     pub enum Kind: "job kind" {
         /// An automatically assigned chat not answered in time moves on (distribution).
         AnswerTimeout = "answer_timeout",
+        /// A flow's HTTP step: the call, then the run moves on (flows).
+        FlowHttp = "flow_http",
+        /// A flow's wait: the run moves on when it rings (flows).
+        FlowWait = "flow_wait",
     }
 }
 
@@ -33,6 +37,8 @@ pub struct Job {
     pub payload: serde_json::Value,
     pub run_at: i64,
     pub attempts: i64,
+    /// What the handler's [`Handler::prepare`] brought back, outside the transaction.
+    pub prepared: Option<serde_json::Value>,
     /// The claim's lease: the job is finished or put off only if it is still this one
     /// (a handler that schedules the same key anew replaces it, and that must stay).
     lease_until: i64,
@@ -51,8 +57,17 @@ pub enum Done {
 /// together with the job's end, so a job is never half done.
 pub trait Handler: Send + Sync + 'static {
     fn kind(&self) -> Kind;
+    /// Work that must not hold the write transaction (a network call), done before
+    /// [`Handler::run`], which finds its result in [`Job::prepared`]. A crash between the
+    /// two does it again: it must be safe to repeat.
+    fn prepare(&self, _job: &Job) -> Option<Prepared> {
+        None
+    }
     fn run(&self, db: &mut Db, job: &Job, now: i64) -> Result<Done>;
 }
+
+/// The future of a handler's preparation.
+pub type Prepared = std::pin::Pin<Box<dyn std::future::Future<Output = serde_json::Value> + Send>>;
 
 /// The registered handlers, by kind.
 #[derive(Clone, Default)]

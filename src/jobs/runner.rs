@@ -52,8 +52,22 @@ pub async fn run_due(store: &Store, clock: &Arc<dyn Clock>, handlers: &Handlers)
     if store.read(move |db| any_due(db, now)).await? == 0 {
         return Ok(0);
     }
-    let jobs = store.write(move |db| claim(db, now)).await?;
+    let mut jobs = store.write(move |db| claim(db, now)).await?;
     let n = jobs.len();
+    // Preparations (network calls) of the whole batch at once, outside any transaction.
+    let prepared = futures_util::future::join_all(jobs.iter().map(|job| {
+        let fut = handlers.get(job.kind).and_then(|h| h.prepare(job));
+        async move {
+            match fut {
+                Some(f) => Some(f.await),
+                None => None,
+            }
+        }
+    }))
+    .await;
+    for (job, prepared) in jobs.iter_mut().zip(prepared) {
+        job.prepared = prepared;
+    }
     for job in jobs {
         let Some(handler) = handlers.get(job.kind).cloned() else {
             tracing::error!(job.kind = job.kind.as_str(), "no handler for a job kind; it stays");
@@ -120,6 +134,7 @@ fn claim(db: &mut Db, now: i64) -> Result<Vec<Job>> {
             payload: r.get_json("payload")?,
             run_at: r.get("run_at")?,
             attempts: r.get("attempts")?,
+            prepared: None,
             lease_until,
         });
     }

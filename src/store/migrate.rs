@@ -72,6 +72,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
     (
+        12,
+        "flows",
+        include_str!("../../migrations/sqlite/0012_flows.sql"),
+        include_str!("../../migrations/postgres/0012_flows.sql"),
+    ),
+    (
         14,
         "audit",
         include_str!("../../migrations/sqlite/0014_audit.sql"),

@@ -27,7 +27,7 @@ pub struct VisitorState {
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.direction, m.author_kind, o.name AS operator_name, m.text, m.attachments, \
-    m.platform_message_id, m.created_at, m.state FROM messages m LEFT JOIN operators o ON o.id = m.operator_id";
+    m.buttons, m.platform_message_id, m.created_at, m.state FROM messages m LEFT JOIN operators o ON o.id = m.operator_id";
 
 fn message_from(r: &Row) -> Result<WidgetMessage> {
     let direction: Direction = r.get("direction")?;
@@ -41,6 +41,7 @@ fn message_from(r: &Row) -> Result<WidgetMessage> {
         author_name: r.get("operator_name")?,
         text: r.get("text")?,
         attachments: r.get_json::<Option<Json>>("attachments")?.unwrap_or(json!([])),
+        buttons: r.get_json::<Option<Vec<parley_sdk::Button>>>("buttons")?.unwrap_or_default(),
         client_id,
         created_at: crate::clock::rfc3339(r.get("created_at")?),
         read: r.get::<Option<MessageState>>("state")? == Some(MessageState::Read),

@@ -16,6 +16,7 @@ import { anyModalOpen } from './modal.js';
 import { ReportsPage } from './reports.js';
 import { QueueButton } from './queue.js';
 import { SettingsPage } from './settings.js';
+import { BotsPage } from './bots.js';
 
 const root = document.getElementById('app');
 const narrow = window.matchMedia('(max-width: 700px)');
@@ -29,7 +30,7 @@ const state = {
 };
 let list; let view; let card; let menu; let notifier; let panes; let conn;
 let reports; let queue;
-let settings;
+let settings; let bots;
 
 // ---- helpers shared with the panes ------------------------------------------------------
 function openChat(id) {
@@ -74,6 +75,7 @@ function rememberChat(chat) {
 
 // ---- chat opening ------------------------------------------------------------------------
 function onHash() {
+  if (bots.route(location.hash, panes)) { reports.el.hidden = true; settings.el.hidden = true; return; } // #bots…
   if (settings.route(location.hash, panes)) { reports.el.hidden = true; return; } // #settings…: admins only
   if (reports.route(location.hash, panes)) return; // #reports…: the Reports page instead of the panes
   const m = location.hash.match(/^#chat=(\d+)$/);
@@ -305,13 +307,15 @@ async function startConsole() {
   reports = new ReportsPage({ me, flash });
   queue = new QueueButton({ openChat });
   settings = new SettingsPage({ me, flash });
+  bots = new BotsPage({ me, flash });
+  reports.nav.append(bots.link);
   if (settings.link) reports.nav.append(settings.link);
   panes = h('div', { class: 'panes', 'data-pane': 'list', 'data-contact-open': 'false' }, list.el, view.el, card.el);
   root.replaceChildren(
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'P'), 'Parley'),
       reports.nav, h('span', { class: 'grow' }), queue.el, conn, notifier.bell, menu.el),
-    panes, reports.el, settings.el);
+    panes, reports.el, settings.el, bots.el);
   document.body.append(live);
   // Rows are links (#chat=ID); a click on the already open chat must still show it on phones.
   list.list.addEventListener('click', (e) => {

@@ -46,7 +46,7 @@ export class ChatList {
     this.tabs = { open: tab('open', 'Open'), closed: tab('closed', 'Closed') };
     this.filters = {
       all: filter('all', 'All', 'all'), unread: filter('unread', 'Unread', 'unread'),
-      mine: filter('mine', 'My', 'mine'), operator: filter('operator', 'Others', 'others'),
+      mine: filter('mine', 'My', 'mine'), bot: filter('bot', 'Bot', 'bot'), operator: filter('operator', 'Others', 'others'),
     };
     this.filters.operator.append(icon('chevron'));
     this.filters.operator.setAttribute('aria-haspopup', 'listbox');
@@ -226,6 +226,7 @@ export class ChatList {
     if (c.status !== this.status) return false;
     if (this.view === 'unread') return c.unread_count > 0;
     if (this.view === 'mine') return c.assignee?.id === this.ctx.me.id;
+    if (this.view === 'bot') return c.handler === 'bot';
     if (this.view === 'operator') return c.assignee?.id === this.operatorId;
     return true;
   }
@@ -297,7 +298,7 @@ export class ChatList {
     const none = !this.loading && this.order.length === 0;
     this.empty.hidden = !none;
     if (none) {
-      const what = { all: '', unread: 'unread ', mine: 'of yours ', operator: 'of this operator ' }[this.view];
+      const what = { all: '', unread: 'unread ', mine: 'of yours ', bot: 'with the bot ', operator: 'of this operator ' }[this.view];
       this.empty.textContent = this.status === 'open'
         ? `No open chats ${what}right now. New conversations appear here as they arrive.`
         : `No closed chats ${what}yet.`;

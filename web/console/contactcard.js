@@ -60,6 +60,7 @@ export class ContactCard {
           row('Phone', c.phone, c.phone && 'tel:' + c.phone.replace(/[^\d+]/g, '')),
           row('Email', c.email, c.email && 'mailto:' + c.email)),
         this.tagsSection(),
+        this.botSection(),
         h('section', { class: 'card-section', 'aria-labelledby': 'attrs-h' },
           h('h4', { id: 'attrs-h' }, 'Attributes'),
           attrs.length
@@ -75,6 +76,32 @@ export class ContactCard {
               i.unreachable_reason && h('div', { class: 'error-text small' }, `Unreachable: ${i.unreachable_reason}`)))))),
         h('p', { class: 'muted small' }, `Contact since ${fullDate(c.created_at)}`,
           c.start_payload ? ` · came with “${c.start_payload}”` : '')));
+  }
+
+  /** Who answers the contact (a bot flow or people), with pause / resume / start a flow. */
+  botSection() {
+    const box = h('section', { class: 'card-section', 'aria-labelledby': 'bot-h', 'data-testid': 'contact-bot' },
+      h('h4', { id: 'bot-h' }, 'Bot'));
+    const id = this.contact.id;
+    const seq = this.seq;
+    const act = async (path, body) => {
+      try { await api.post(path, body || {}); this.show(id); } catch (e) { this.ctx.flash(e.message, { error: true }); }
+    };
+    Promise.all([api.get(`/contacts/${id}/bot`), api.get('/flows')]).then(([bot, list]) => {
+      if (seq !== this.seq) return;
+      const pick = h('select', { 'aria-label': 'Flow to start', 'data-testid': 'start-flow-pick' },
+        list.flows.map((f) => h('option', { value: f.id }, f.name)));
+      box.append(
+        h('p', { class: 'small' }, bot.paused ? 'Paused for this contact: the bot stays out.'
+          : bot.flow ? `In the flow ${bot.flow}, at ${bot.step}.` : bot.handler === 'bot' ? 'The bot has the chat.' : 'People answer this chat.'),
+        h('div', { class: 'card-actions' },
+          bot.paused
+            ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'bot-resume', onclick: () => act(`/contacts/${id}/bot/resume`) }, 'Resume bot')
+            : h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'bot-pause', onclick: () => act(`/contacts/${id}/bot/pause`) }, 'Pause bot'),
+          list.flows.length ? pick : null,
+          list.flows.length ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'start-flow', onclick: () => act(`/contacts/${id}/flows/${pick.value}`) }, 'Start flow') : null));
+    }).catch(() => { /* no chat yet: nothing to show */ });
+    return box;
   }
 
   tagsSection() {

@@ -605,7 +605,21 @@
     const bubble = el('div', { class: system ? 'system' : 'msg' }, [text]);
     if (m) appendAttachments(bubble, m.attachments);
     row.appendChild(bubble);
+    if (m && Array.isArray(m.buttons) && m.buttons.length) row.appendChild(buildButtons(m.buttons));
     row.appendChild(buildMeta(m, p));
+  }
+
+  // A bot's buttons: pressing one sends its label, as typing it would.
+  function buildButtons(buttons) {
+    const box = el('div', { class: 'buttons', 'data-testid': 'buttons' });
+    buttons.forEach(function (b) {
+      if (!b || typeof b.label !== 'string') return;
+      box.appendChild(el('button', {
+        class: 'choice', type: 'button', 'data-testid': 'button', text: b.label,
+        onclick: function () { sendText(b.label); },
+      }));
+    });
+    return box;
   }
 
   function buildMeta(m, p) {
@@ -699,6 +713,10 @@
     if (text.length > MAX_TEXT) { showError(ERROR_TEXT.too_large); return; }
     ui.input.value = '';
     autosize();
+    sendText(text);
+  }
+
+  function sendText(text) {
     const p = { client_id: newClientId(), text: text, created_at: new Date().toISOString(), inFlight: false, failed: false };
     state.pending.set(p.client_id, p);
     renderPendingRow(p);
@@ -1013,6 +1031,9 @@
     '.pending .msg{opacity:.65}',
     '.failed .msg{background:#fee2e2;color:#991b1b;opacity:1}',
     '.msg a{color:inherit;text-decoration:underline}',
+    '.buttons{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}',
+    '.choice{border:1px solid var(--accent);color:var(--accent);background:#fff;border-radius:14px;padding:5px 12px;font:inherit;cursor:pointer}',
+    '.choice:hover{background:var(--accent);color:var(--on-accent)}',
     '.attachment{display:block;margin-top:4px;color:inherit}',
     '.meta{font-size:11px;color:#9ca3af;margin:2px 4px 4px;display:flex;gap:6px}',
     '.meta:empty{display:none}',

@@ -22,6 +22,9 @@ pub struct WidgetMessage {
     pub author_name: Option<String>,
     pub text: Option<String>,
     pub attachments: serde_json::Value,
+    /// A bot's buttons: pressing one sends its label as the visitor's message.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<parley_sdk::Button>,
     pub client_id: Option<String>,
     pub created_at: String,
     pub read: bool,

@@ -157,6 +157,7 @@ impl Connector for WidgetConnector {
             author_name: out.author_name.clone(),
             text: out.content.text.clone(),
             attachments: serde_json::to_value(&out.content.attachments).unwrap_or_default(),
+            buttons: out.content.buttons.clone(),
             client_id: None,
             created_at: out.created_at.clone(),
             read: false,
