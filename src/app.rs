@@ -72,6 +72,7 @@ impl App {
             ingest_hooks: crate::inbox::door::Hooks::new(vec![
                 Arc::new(crate::notify::Intercept),
                 Arc::new(crate::notify::Away { presence: distribution.presence.clone() }),
+                Arc::new(crate::broadcasts::optout::OptOut::new(&config.broadcasts)),
             ]),
             jobs: crate::jobs::Handlers::new(vec![Arc::new(crate::distribution::timeout::AnswerTimeout::new(
                 config.distribution.clone(),

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod broadcasts;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -99,6 +100,8 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
         let notifier = consumers::Reader::new(notify::Notifier);
         tokio::spawn(consumers::run(notifier, app.store.clone(), app.clock.clone(), app.shutdown.clone()));
     }
+    let depth = app.config.broadcasts.outbox_depth;
+    tokio::spawn(broadcasts::worker::run(app.store.clone(), app.clock.clone(), depth, app.shutdown.clone()));
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));
     channels::lifecycle::start_all(&hub::channel_parts(&app)).await?;
     let addr = listener.local_addr()?;

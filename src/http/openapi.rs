@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{assets, auth, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
+use super::{assets, auth, broadcasts, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,9 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
         contacts::merges, contacts::undo_merge, contacts::search_messages,
         channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
+        broadcasts::list, broadcasts::create, broadcasts::preview, broadcasts::get, broadcasts::start,
+        broadcasts::pause, broadcasts::resume, broadcasts::cancel, broadcasts::resend_unknown,
+        broadcasts::recipients,
         events::subscribe, assets::openapi,
         hooks::receive,
         hooks::verify,
@@ -49,6 +52,7 @@ use super::{assets, auth, channels, chats, contacts, events, files, hooks, notif
         (name = "auth", description = "Log in, set up, the caller's profile, tokens and notifications"),
         (name = "operators"), (name = "chats"), (name = "contacts"), (name = "channels"),
         (name = "reports", description = "KPIs and the queue"),
+        (name = "broadcasts", description = "One message to an audience of contacts"),
         (name = "events", description = "The console's WebSocket"),
         (name = "webhooks", description = "Platforms post their updates here"),
         (name = "widget", description = "The website widget's public endpoints"),

@@ -24,6 +24,8 @@ pub struct Contact {
     /// The deep-link payload the contact first came with (`/start <payload>`).
     pub start_payload: Option<String>,
     pub tags: Vec<String>,
+    /// The contact asked for no broadcasts (`/stop`, or the contact card's switch).
+    pub unsubscribed: bool,
     pub username: Option<String>,
 }
 

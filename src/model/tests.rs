@@ -133,13 +133,14 @@ fn contacts_and_operators_keep_their_shapes() {
         phone: None,
         start_payload: None,
         tags: vec!["vip".into()],
+        unsubscribed: false,
         username: Some("ivy".into()),
     };
     let text = serde_json::to_string(&contact).unwrap();
     let before = json!({
         "id": 7, "name": "Ivy", "first_name": "Ivy", "last_name": null, "username": "ivy", "phone": null,
         "email": "i@example.com", "tags": ["vip"], "attributes": {"a": 1, "plan": "pro"}, "start_payload": null,
-        "created_at": "1970-01-01T00:00:00.000Z", "chat_id": 13,
+        "unsubscribed": false, "created_at": "1970-01-01T00:00:00.000Z", "chat_id": 13,
         "identities": [{"id": 11, "external_id": "42", "username": "ivy", "unreachable_reason": null,
             "channel": {"id": 3, "kind": "telegram", "name": "Bot"}}],
     });

@@ -71,6 +71,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_discord.sql"),
         include_str!("../../migrations/postgres/0011_discord.sql"),
     ),
+    (
+        13,
+        "broadcasts",
+        include_str!("../../migrations/sqlite/0013_broadcasts.sql"),
+        include_str!("../../migrations/postgres/0013_broadcasts.sql"),
+    ),
 ];
 
 /// Versions whose SQLite text rebuilds tables others refer to (SQLite's 12-step
