@@ -7,6 +7,7 @@
 mod support;
 
 mod audience;
+mod browser;
 mod controls;
 mod crash;
 mod optout;

@@ -1,5 +1,5 @@
 // contactcard.js — the right pane: who the contact is (name, phone, email), tags (add and
-// remove in place), attributes, and their channels (identities). Edit switches the card to
+// remove in place), whether broadcasts reach them, attributes, and their channels (identities). Edit switches the card to
 // a form that saves with PATCH /api/v1/contacts/{id}.
 
 import { api } from './api.js';
@@ -60,6 +60,7 @@ export class ContactCard {
           row('Phone', c.phone, c.phone && 'tel:' + c.phone.replace(/[^\d+]/g, '')),
           row('Email', c.email, c.email && 'mailto:' + c.email)),
         this.tagsSection(),
+        this.broadcastsSwitch(),
         h('section', { class: 'card-section', 'aria-labelledby': 'attrs-h' },
           h('h4', { id: 'attrs-h' }, 'Attributes'),
           attrs.length
@@ -75,6 +76,16 @@ export class ContactCard {
               i.unreachable_reason && h('div', { class: 'error-text small' }, `Unreachable: ${i.unreachable_reason}`)))))),
         h('p', { class: 'muted small' }, `Contact since ${fullDate(c.created_at)}`,
           c.start_payload ? ` · came with “${c.start_payload}”` : '')));
+  }
+
+  /** Whether broadcasts reach the contact: the switch an operator flips when asked by phone. */
+  broadcastsSwitch() {
+    const c = this.contact;
+    const box = h('input', { type: 'checkbox', role: 'switch', checked: !c.unsubscribed, 'data-testid': 'contact-broadcasts',
+      onchange: () => this.patch({ unsubscribed: !box.checked }).catch(() => { box.checked = !c.unsubscribed; }) });
+    return h('section', { class: 'card-section' },
+      h('label', { class: 'switch-row' }, box, ' Receives broadcasts'),
+      c.unsubscribed ? h('p', { class: 'muted small' }, 'Unsubscribed: broadcasts skip this contact.') : null);
   }
 
   tagsSection() {
