@@ -87,7 +87,10 @@ impl Bench {
 
     async fn broadcast(&self, text: &str, tag: &str) -> anyhow::Result<(i64, f64)> {
         let b = self
-            .post("/api/v1/broadcasts", json!({"name": text, "content": {"text": text}, "audience": {"tags": {"any": [tag]}}}))
+            .post(
+                "/api/v1/broadcasts",
+                json!({"name": text, "content": {"text": text}, "audience": {"tags": {"any": [tag]}}}),
+            )
             .await?;
         let id = b["id"].as_i64().context("no broadcast id")?;
         let start = Instant::now();
@@ -126,7 +129,13 @@ async fn main() -> anyhow::Result<()> {
     let (_, secret) = bench.fake.webhook(token).await;
     let hook = format!("{}/hooks/{channel}", bench.base);
     let writer = Person::new(42, "Writer");
-    let res = bench.http.post(&hook).header("x-telegram-bot-api-secret-token", &secret).body(writer.text(1, "hi").to_string()).send().await?;
+    let res = bench
+        .http
+        .post(&hook)
+        .header("x-telegram-bot-api-secret-token", &secret)
+        .body(writer.text(1, "hi").to_string())
+        .send()
+        .await?;
     anyhow::ensure!(res.status() == 200, "the contact's message answered {}", res.status());
     let rss_before = mem_mib("self", "VmRSS");
     let (id, write_secs) = bench.broadcast("Big sale", "all").await?;
@@ -141,9 +150,13 @@ async fn main() -> anyhow::Result<()> {
         (rss_min, rss_max) = (rss_min.min(rss), rss_max.max(rss));
         if reply.is_none() && bench.fake.ok_count("sendMessage") >= recipients / 2 {
             bench.fake.watch_text("Your order shipped");
-            let chat = bench.app.store.read(|db| -> parley::error::Result<i64> {
-                Ok(db.query_one("SELECT id FROM chats WHERE status = 'open' LIMIT 1", &[])?.get("id")?)
-            }).await?;
+            let chat = bench
+                .app
+                .store
+                .read(|db| -> parley::error::Result<i64> {
+                    Ok(db.query_one("SELECT id FROM chats WHERE status = 'open' LIMIT 1", &[])?.get("id")?)
+                })
+                .await?;
             bench.post(&format!("/api/v1/chats/{chat}/messages"), json!({"text": "Your order shipped"})).await?;
             reply = Some((Instant::now(), None));
         }

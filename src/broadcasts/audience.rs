@@ -298,7 +298,8 @@ mod tests {
     #[test]
     fn times_bound_first_seen_and_last_activity() {
         let c = ann();
-        let between = |after: Option<i64>, before: Option<i64>| Between { after: after.map(Time), before: before.map(Time) };
+        let between =
+            |after: Option<i64>, before: Option<i64>| Between { after: after.map(Time), before: before.map(Time) };
         let seen = |b| Audience { first_seen: Some(b), ..Audience::default() };
         let active = |b| Audience { last_active: Some(b), ..Audience::default() };
         assert!(c.matches(&seen(between(Some(500), None))));

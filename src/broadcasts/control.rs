@@ -55,11 +55,17 @@ fn check_content(c: &BroadcastContent) -> Result<()> {
         if [b.flow.is_some(), b.unsubscribe, b.data.is_some()].iter().filter(|x| **x).count() > 1 {
             return Err(Error::Invalid(format!("button {:?}: give one of flow, unsubscribe or data", b.label)));
         }
-        if b.flow.as_deref().is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))) {
+        if b.flow
+            .as_deref()
+            .is_some_and(|f| f.is_empty() || !f.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+        {
             return Err(Error::Invalid(format!("button {:?}: a flow id is letters, digits, _ - .", b.label)));
         }
         if feed::button(b).data.len() > MAX_BUTTON_DATA {
-            return Err(Error::Invalid(format!("button {:?}: its data is longer than {MAX_BUTTON_DATA} bytes", b.label)));
+            return Err(Error::Invalid(format!(
+                "button {:?}: its data is longer than {MAX_BUTTON_DATA} bytes",
+                b.label
+            )));
         }
     }
     Ok(())
@@ -115,7 +121,8 @@ pub fn start(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
     if !matches!(state, BroadcastState::Draft | BroadcastState::Scheduled) {
         return Err(refuse(id, state, "started"));
     }
-    let audience: Audience = db.query_one("SELECT audience FROM broadcasts WHERE id = $1", params![id])?.get_json("audience")?;
+    let audience: Audience =
+        db.query_one("SELECT audience FROM broadcasts WHERE id = $1", params![id])?.get_json("audience")?;
     write_recipients(db, id, &audience, now)?;
     set_state(db, id, BroadcastState::Sending, now)?;
     db.exec("UPDATE broadcasts SET started_at = $1 WHERE id = $2", params![now, id])?;
@@ -206,10 +213,10 @@ pub fn cancel(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
     }
     // Those in flight are left to their send; the rest never go.
     db.exec(
-        "UPDATE broadcast_recipients SET state = $1, reason = $2, updated_at = $3 WHERE broadcast_id = $4 \
-         AND state = $5 AND (message_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = \
+        "UPDATE broadcast_recipients SET state = $1, updated_at = $2 WHERE broadcast_id = $3 \
+         AND state = $4 AND (message_id IS NULL OR NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_id = \
          broadcast_recipients.message_id))",
-        params![RecipientState::Cancelled, "cancelled", now, id, RecipientState::Queued],
+        params![RecipientState::Cancelled, now, id, RecipientState::Queued],
     )?;
     set_state(db, id, BroadcastState::Cancelled, now)?;
     super::announce(db, id, now)
@@ -228,7 +235,10 @@ pub fn resend_unknown(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
         params![RecipientState::Queued, now, id, RecipientState::Unknown],
     )?;
     if state == BroadcastState::Done {
-        db.exec("UPDATE broadcasts SET state = $1, finished_at = NULL WHERE id = $2", params![BroadcastState::Sending, id])?;
+        db.exec(
+            "UPDATE broadcasts SET state = $1, finished_at = NULL WHERE id = $2",
+            params![BroadcastState::Sending, id],
+        )?;
         db.wake(Wake::Broadcasts);
     }
     super::announce(db, id, now)

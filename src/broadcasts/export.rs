@@ -88,7 +88,16 @@ fn recipient(r: &Row) -> Result<Recipient> {
 
 pub fn csv_header() -> String {
     let mut c = Csv::default();
-    c.header(&["contact_id", "contact_name", "channel_id", "external_id", "state", "reason", "message_id", "updated_at"]);
+    c.header(&[
+        "contact_id",
+        "contact_name",
+        "channel_id",
+        "external_id",
+        "state",
+        "reason",
+        "message_id",
+        "updated_at",
+    ]);
     c.out
 }
 

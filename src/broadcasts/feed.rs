@@ -126,7 +126,9 @@ impl Columns {
 
 fn queue_one(db: &mut Db, r: &Row, content: &Columns, now: i64) -> Result<()> {
     let (contact_id, channel_id): (i64, i64) = (r.get("contact_id")?, r.get("channel_id")?);
-    let chat = match db.query_opt("SELECT id, status, conversation_id FROM chats WHERE contact_id = $1", params![contact_id])? {
+    let chat = match db
+        .query_opt("SELECT id, status, conversation_id FROM chats WHERE contact_id = $1", params![contact_id])?
+    {
         Some(c) => c,
         // A contact with no chat yet (one added by an integration) gets a closed one.
         None => db.query_one(
@@ -192,8 +194,10 @@ fn write_message(
 
 /// Done when no recipient is left queued.
 fn finish_if_done(db: &mut Db, id: i64, now: i64) -> Result<bool> {
-    let left =
-        db.query_opt("SELECT 1 FROM broadcast_recipients WHERE broadcast_id = $1 AND state = 'queued' LIMIT 1", params![id])?;
+    let left = db.query_opt(
+        "SELECT 1 FROM broadcast_recipients WHERE broadcast_id = $1 AND state = 'queued' LIMIT 1",
+        params![id],
+    )?;
     if left.is_some() {
         return Ok(false);
     }

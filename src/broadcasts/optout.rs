@@ -22,7 +22,12 @@ pub struct OptOut {
 impl OptOut {
     pub fn new(settings: &crate::config::Broadcasts) -> OptOut {
         OptOut {
-            words: settings.unsubscribe_words.iter().map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()).collect(),
+            words: settings
+                .unsubscribe_words
+                .iter()
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect(),
             confirmation: settings.unsubscribed_text.clone(),
         }
     }

@@ -24,9 +24,8 @@ pub fn resolve(send_at: &str, time_zone: Option<&str>) -> Result<i64> {
     let local: jiff::civil::DateTime = send_at
         .parse()
         .map_err(|_| Error::Invalid(format!("send_at {send_at:?} is not a local time such as 2026-12-24T09:00")))?;
-    let zoned = local
-        .to_zoned_datetime(tz)
-        .map_err(|e| Error::Invalid(format!("send_at {send_at:?} in {zone}: {e}")))?;
+    let zoned =
+        local.to_zoned_datetime(tz).map_err(|e| Error::Invalid(format!("send_at {send_at:?} in {zone}: {e}")))?;
     Ok(zoned.timestamp().as_millisecond())
 }
 

@@ -75,8 +75,7 @@ async fn progress(store: &Store, now: i64, told: &mut Told) -> Result<()> {
             ids.into_iter().map(|id| Ok((id, super::figures(db, id)?))).collect()
         })
         .await?;
-    let moved: Vec<i64> =
-        current.iter().filter(|(id, f)| told.0.get(id) != Some(f)).map(|(id, _)| *id).collect();
+    let moved: Vec<i64> = current.iter().filter(|(id, f)| told.0.get(id) != Some(f)).map(|(id, _)| *id).collect();
     told.0 = current.into_iter().collect();
     if moved.is_empty() {
         return Ok(());

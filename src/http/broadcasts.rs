@@ -125,31 +125,51 @@ async fn control(
 macro_rules! control_route {
     ($name:ident, $path:literal, $action:path, $what:literal) => {
         #[utoipa::path(post, path = $path, tag = "broadcasts",
-            params(("id" = i64, Path, description = "Broadcast id")),
-            security(("session" = []), ("bearer" = [])),
-            responses(
-                (status = 200, description = $what, body = Broadcast),
-                (status = 400, description = "Malformed id", body = ErrorBody),
-                (status = 401, description = "Not logged in", body = ErrorBody),
-                (status = 403, description = "Admins only", body = ErrorBody),
-                (status = 404, description = "No such broadcast", body = ErrorBody),
-                (status = 409, description = "Not in a state that allows it", body = ErrorBody),
-            ))]
-        pub async fn $name(State(app): State<App>, auth: Auth, AppPath(id): AppPath<i64>) -> ApiResult<axum::Json<Broadcast>> {
+                            params(("id" = i64, Path, description = "Broadcast id")),
+                            security(("session" = []), ("bearer" = [])),
+                            responses(
+                                (status = 200, description = $what, body = Broadcast),
+                                (status = 400, description = "Malformed id", body = ErrorBody),
+                                (status = 401, description = "Not logged in", body = ErrorBody),
+                                (status = 403, description = "Admins only", body = ErrorBody),
+                                (status = 404, description = "No such broadcast", body = ErrorBody),
+                                (status = 409, description = "Not in a state that allows it", body = ErrorBody),
+                            ))]
+        pub async fn $name(
+            State(app): State<App>,
+            auth: Auth,
+            AppPath(id): AppPath<i64>,
+        ) -> ApiResult<axum::Json<Broadcast>> {
             control(app, auth, id, $action).await
         }
     };
 }
 
-control_route!(start, "/api/v1/broadcasts/{id}/start", control::start,
-    "Started: every recipient's row is written, then sending begins (a draft or a scheduled one)");
-control_route!(pause, "/api/v1/broadcasts/{id}/pause", control::pause,
-    "Paused: what waits in the outbox is taken back; sends in flight end as they will");
+control_route!(
+    start,
+    "/api/v1/broadcasts/{id}/start",
+    control::start,
+    "Started: every recipient's row is written, then sending begins (a draft or a scheduled one)"
+);
+control_route!(
+    pause,
+    "/api/v1/broadcasts/{id}/pause",
+    control::pause,
+    "Paused: what waits in the outbox is taken back; sends in flight end as they will"
+);
 control_route!(resume, "/api/v1/broadcasts/{id}/resume", control::resume, "Sending again");
-control_route!(cancel, "/api/v1/broadcasts/{id}/cancel", control::cancel,
-    "Cancelled: recipients not sent yet are `cancelled`");
-control_route!(resend_unknown, "/api/v1/broadcasts/{id}/resend-unknown", control::resend_unknown,
-    "Recipients whose send was in flight when Parley stopped are queued again");
+control_route!(
+    cancel,
+    "/api/v1/broadcasts/{id}/cancel",
+    control::cancel,
+    "Cancelled: recipients not sent yet are `cancelled`"
+);
+control_route!(
+    resend_unknown,
+    "/api/v1/broadcasts/{id}/resend-unknown",
+    control::resend_unknown,
+    "Recipients whose send was in flight when Parley stopped are queued again"
+);
 
 fn wants_csv(headers: &HeaderMap, q: &RecipientQuery) -> bool {
     match q.format.as_deref() {

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{assets, auth, broadcasts, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget};
+use super::{
+    assets, auth, broadcasts, channels, chats, contacts, events, files, hooks, notify, reports, templates, widget,
+};
 
 #[derive(OpenApi)]
 #[openapi(

@@ -211,7 +211,10 @@ pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Con
 /// opt-out does not move it).
 fn mark_unsubscribed(db: &mut Db, id: i64, unsubscribed: bool, now: i64) -> Result<()> {
     if unsubscribed {
-        db.exec("UPDATE contacts SET unsubscribed_at = $1 WHERE id = $2 AND unsubscribed_at IS NULL", params![now, id])?;
+        db.exec(
+            "UPDATE contacts SET unsubscribed_at = $1 WHERE id = $2 AND unsubscribed_at IS NULL",
+            params![now, id],
+        )?;
     } else {
         db.exec("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1", params![id])?;
     }

@@ -14,7 +14,13 @@ async fn contact_of(admin: &super::Session, user: i64) -> Value {
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["identities"].as_array().unwrap().iter().any(|i| i["external_id"] == user.to_string()))
+        .find(|c| {
+            c["identities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["external_id"].as_str().and_then(|s| s.parse::<i64>().ok()) == Some(user))
+        })
         .cloned()
         .unwrap_or_else(|| panic!("no contact for {user}: {list}"))
 }
@@ -39,7 +45,9 @@ async fn filters_count_by_channel_and_leave_out_the_unsubscribed_and_unreachable
     }
 
     // Tags, a field and an attribute on some of the Telegram contacts.
-    for (user, tags, plan) in [(100, json!(["vip", "berlin"]), "pro"), (101, json!(["vip"]), "free"), (102, json!(["berlin"]), "pro")] {
+    for (user, tags, plan) in
+        [(100, json!(["vip", "berlin"]), "pro"), (101, json!(["vip"]), "free"), (102, json!(["berlin"]), "pro")]
+    {
         let c = contact_of(&admin, user).await;
         let (s, body) = admin
             .patch(&format!("/api/v1/contacts/{}", c["id"]), json!({"tags": tags, "attributes": {"plan": plan}}))
@@ -71,14 +79,17 @@ async fn filters_count_by_channel_and_leave_out_the_unsubscribed_and_unreachable
     assert_eq!(preview(&admin, json!({"first_seen": {"before": "2000-01-01T00:00:00Z"}})).await["count"], 0);
 
     // One unsubscribes on the contact card, one blocks the bot: both are skipped.
-    admin.patch(&format!("/api/v1/contacts/{}", contact_of(&admin, 104).await["id"]), json!({"unsubscribed": true})).await;
+    admin
+        .patch(&format!("/api/v1/contacts/{}", contact_of(&admin, 104).await["id"]), json!({"unsubscribed": true}))
+        .await;
     assert_eq!(fake.post_webhook(&app.base, TOKEN, tg_people[5].membership("kicked")).await, 200);
     let p = preview(&admin, json!({"channels": [tg]})).await;
     assert_eq!(p["count"], 4, "{p}");
     assert_eq!(p["skipped"], json!({"no reachable identity": 1, "unsubscribed": 1}));
 
     // Starting writes one row per contact of the audience, the skipped ones included.
-    let b = create(&admin, json!({"name": "News", "content": {"text": "Big news"}, "audience": {"channels": [tg]}})).await;
+    let b =
+        create(&admin, json!({"name": "News", "content": {"text": "Big news"}, "audience": {"channels": [tg]}})).await;
     assert_eq!(b["state"], "draft");
     let id = b["id"].as_i64().unwrap();
     act(&admin, id, "start").await;
@@ -116,14 +127,22 @@ async fn admins_write_operators_read_and_bad_input_is_refused_plainly() {
         (json!({"name": "x", "content": {"text": "t"}, "audience": {"colour": "red"}}), "colour"),
         (json!({"name": "x", "content": {"text": "t"}, "audience": {"fields": {"shoe": "42"}}}), "shoe"),
         (json!({"name": "x", "content": {"text": "t"}, "send_at": "tomorrow"}), "send_at"),
-        (json!({"name": "x", "content": {"text": "t"}, "send_at": "2030-01-01T09:00", "time_zone": "Mars/Base"}), "time zone"),
-        (json!({"name": "x", "content": {"text": "t", "buttons": [{"label": "a", "flow": "f", "unsubscribe": true}]}}), "one of"),
+        (
+            json!({"name": "x", "content": {"text": "t"}, "send_at": "2030-01-01T09:00", "time_zone": "Mars/Base"}),
+            "time zone",
+        ),
+        (
+            json!({"name": "x", "content": {"text": "t", "buttons": [{"label": "a", "flow": "f", "unsubscribe": true}]}}),
+            "one of",
+        ),
     ] {
         let (status, e) = admin.post("/api/v1/broadcasts", bad.clone()).await;
         assert_eq!(status, 422, "{bad} → {e}");
         assert!(e["error"]["message"].as_str().unwrap().contains(says), "{bad} → {e}");
     }
-    let (status, e) = admin.post("/api/v1/broadcasts", json!({"name": "x", "content": {"text": "t"}, "audience": {"channels": [999]}})).await;
+    let (status, e) = admin
+        .post("/api/v1/broadcasts", json!({"name": "x", "content": {"text": "t"}, "audience": {"channels": [999]}}))
+        .await;
     assert_eq!(status, 404, "{e}");
     let (status, _) = admin.post(&format!("/api/v1/broadcasts/{id}/resume"), json!({})).await;
     assert_eq!(status, 409, "a draft cannot be resumed");

@@ -50,9 +50,17 @@ async fn compose_with_a_live_count_send_and_control_a_running_broadcast() {
     b.log_in(&app.base, "admin@example.com", "correct horse").await;
 
     b.click("[data-testid=nav-broadcasts]").await;
-    b.wait_until("the live count of everyone", "document.querySelector('[data-testid=bc-count-n]')?.textContent === '30 contacts'").await;
+    b.wait_until(
+        "the live count of everyone",
+        "document.querySelector('[data-testid=bc-count-n]')?.textContent === '30 contacts'",
+    )
+    .await;
     type_into(&b, "[data-testid=bc-tags-any]", "vip").await;
-    b.wait_until("the count of the VIPs", "document.querySelector('[data-testid=bc-count-n]')?.textContent === '12 contacts'").await;
+    b.wait_until(
+        "the count of the VIPs",
+        "document.querySelector('[data-testid=bc-count-n]')?.textContent === '12 contacts'",
+    )
+    .await;
     type_into(&b, "[data-testid=bc-name]", "VIP preview").await;
     type_into(&b, "[data-testid=bc-text]", "Our new collection, for you first <b>not bold</b>").await;
     b.click("[data-testid=bc-add-button]").await;
@@ -63,29 +71,47 @@ async fn compose_with_a_live_count_send_and_control_a_running_broadcast() {
     b.click("[data-testid=bc-send]").await;
     b.wait_until("the broadcast done, all twelve sent", &format!("{} === '12'", figure("sent"))).await;
     b.wait_until("its state", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Done'").await;
-    b.wait_until("the recipients table", "document.querySelectorAll('[data-testid=bc-recipients] tbody tr').length === 12").await;
+    b.wait_until(
+        "the recipients table, following the progress",
+        "[...document.querySelectorAll('[data-testid=bc-recipients] tbody tr')].filter(r => r.children[1].textContent === 'sent').length === 12",
+    )
+    .await;
     let shown = b.eval("return document.querySelector('.bc-text').textContent").await;
     assert_eq!(shown, "Our new collection, for you first <b>not bold</b>", "the text is shown as text");
     b.screenshot("broadcasts-2-done").await;
     let sent = fake.ok_calls("sendMessage");
-    assert_eq!(sent.iter().filter(|c| c.params["text"] == "Our new collection, for you first <b>not bold</b>").count(), 12);
+    assert_eq!(
+        sent.iter().filter(|c| c.params["text"] == "Our new collection, for you first <b>not bold</b>").count(),
+        12
+    );
 
     // A slow one to everyone: paused, resumed, cancelled from its page.
-    let slow = create(&admin, json!({"name": "Slow news", "content": {"text": "Slow news"}, "rate_per_second": 2})).await;
+    let slow =
+        create(&admin, json!({"name": "Slow news", "content": {"text": "Slow news"}, "rate_per_second": 2})).await;
     let id = slow["id"].as_i64().unwrap();
     act(&admin, id, "start").await;
     b.eval(&format!("location.hash = '#broadcasts/{id}'")).await;
     b.wait_until("some progress", &format!("Number({}) >= 1", figure("sent"))).await;
     b.click("[data-testid=bc-pause]").await;
-    b.wait_until("the paused state", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Paused'").await;
+    b.wait_until("the paused state", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Paused'")
+        .await;
     set_value(&b, "[data-testid=bc-recipient-state]", "queued").await;
-    b.wait_until("the queued recipients listed", "document.querySelectorAll('[data-testid=bc-recipients] tbody tr').length > 0").await;
+    b.wait_until(
+        "the queued recipients listed",
+        "document.querySelectorAll('[data-testid=bc-recipients] tbody tr').length > 0",
+    )
+    .await;
     b.screenshot("broadcasts-3-paused").await;
     b.click("[data-testid=bc-resume]").await;
-    b.wait_until("sending again", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Sending'").await;
+    b.wait_until("sending again", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Sending'")
+        .await;
     b.eval("window.confirm = () => true").await;
     b.click("[data-testid=bc-cancel]").await;
-    b.wait_until("the cancelled state", "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Cancelled'").await;
+    b.wait_until(
+        "the cancelled state",
+        "document.querySelector('.bc-detail-head .bc-badge')?.textContent === 'Cancelled'",
+    )
+    .await;
     b.wait_until("cancelled recipients counted", &format!("Number({}) > 0", figure("cancelled"))).await;
     let href = b.eval("return document.querySelector('[data-testid=bc-export]').getAttribute('href')").await;
     assert_eq!(href, format!("/api/v1/broadcasts/{id}/recipients?format=csv"));

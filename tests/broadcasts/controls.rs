@@ -25,7 +25,8 @@ async fn first_chat(admin: &Session) -> i64 {
 
 /// A slow broadcast (its own rate) to everyone; returns its id.
 async fn slow_broadcast(admin: &Session, text: &str) -> i64 {
-    let b = create(admin, json!({"name": text, "content": {"text": text}, "audience": {}, "rate_per_second": 25})).await;
+    let b =
+        create(admin, json!({"name": text, "content": {"text": text}, "audience": {}, "rate_per_second": 25})).await;
     let id = b["id"].as_i64().unwrap();
     act(admin, id, "start").await;
     id

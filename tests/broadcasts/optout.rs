@@ -24,7 +24,9 @@ async fn stop_unsubscribes_with_a_confirmation_start_subscribes_again() {
 
     assert_eq!(fake.post_webhook(&app.base, TOKEN, ann.text(2, "/stop")).await, 200);
     fake.wait_until("the confirmation", |calls| {
-        calls.iter().any(|c| c.params["chat_id"] == ann.id && c.params["text"].as_str().is_some_and(|t| t.contains("no more broadcasts")))
+        calls.iter().any(|c| {
+            c.params["chat_id"] == ann.id && c.params["text"].as_str().is_some_and(|t| t.contains("no more broadcasts"))
+        })
     })
     .await;
     assert_eq!(contact(&admin, ann.id).await["unsubscribed"], true);
@@ -47,7 +49,13 @@ async fn stop_unsubscribes_with_a_confirmation_start_subscribes_again() {
     let sent = fake.ok_calls("sendMessage").into_iter().find(|c| c.params["text"] == "Weekly tips").unwrap();
     assert_eq!(sent.params["chat_id"], cid.id);
     let keyboard = &sent.params["reply_markup"]["inline_keyboard"];
-    let data: Vec<&str> = keyboard.as_array().unwrap().iter().flat_map(|row| row.as_array().unwrap()).map(|b| b["callback_data"].as_str().unwrap()).collect();
+    let data: Vec<&str> = keyboard
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .map(|b| b["callback_data"].as_str().unwrap())
+        .collect();
     assert_eq!(data, ["flow:tips", "unsubscribe"]);
 
     // Pressing the unsubscribe button opts out too; /start opts back in.

@@ -41,11 +41,8 @@ async fn two_thousand_recipients_through_failures_each_in_one_state_none_twice()
     ];
     fake.fail("sendMessage", &script);
     let text = "Spring sale: 20% off";
-    let b = create(
-        &admin,
-        json!({"name": "Sale", "content": {"text": text}, "audience": {"tags": {"none": ["vip"]}}}),
-    )
-    .await;
+    let b = create(&admin, json!({"name": "Sale", "content": {"text": text}, "audience": {"tags": {"none": ["vip"]}}}))
+        .await;
     let id = b["id"].as_i64().unwrap();
     act(&admin, id, "start").await;
 
@@ -94,6 +91,25 @@ async fn two_thousand_recipients_through_failures_each_in_one_state_none_twice()
     assert_eq!(blocked.len(), 3);
     let (_, contact) = admin.get(&format!("/api/v1/contacts/{}", blocked[0]["contact_id"])).await;
     assert!(contact["identities"][0]["unreachable_reason"].is_string(), "{contact}");
+
+    // The closed chat got no per-message event (consoles are not flooded); open ones did.
+    let message_events = |chat: i64| {
+        let store = app.app().store.clone();
+        async move {
+            store
+                .read(move |db| -> parley::error::Result<i64> {
+                    let sql = "SELECT COUNT(*) AS n FROM events WHERE chat_id = $1 \
+                               AND kind IN ('message.created', 'message.updated')";
+                    Ok(db.query_one(sql, parley::params![chat])?.get("n")?)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(message_events(closed_chat).await, 1, "only the contact's first message");
+    let open_chat =
+        all.iter().find(|r| r["state"] == "sent" && r["chat_id"] != closed_chat).unwrap()["chat_id"].as_i64().unwrap();
+    assert!(message_events(open_chat).await >= 3, "an open chat sees the message and its ticks");
 
     // The closed chat has the message in its history, and is still closed and read.
     let (_, chat) = admin.get(&format!("/api/v1/chats/{closed_chat}")).await;

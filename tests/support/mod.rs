@@ -88,7 +88,12 @@ pub fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::Temp
     (config, dir)
 }
 
-pub async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<ManualClock>, consumers: bool) -> TestApp {
+pub async fn start(
+    config: Config,
+    dir: Arc<tempfile::TempDir>,
+    clock: Option<ManualClock>,
+    consumers: bool,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind(&config.listen).await.expect("bind");
     let options = match &clock {
         Some(c) => Options { clock: Arc::new(c.clone()), consumers },

@@ -49,10 +49,13 @@ export class BroadcastsPage {
   /** A live `broadcast.updated`: the list row and, when shown, the progress move. */
   onEvent(ev) {
     if (ev.kind !== 'broadcast.updated' || this.el.hidden) return;
+    if (!this.table) this.buildRecipients();
     const b = ev.data?.broadcast;
     if (!b) return;
     this.loadList();
-    if (this.shown === b.id) this.renderDetail({ ...this.current, ...b, reasons: b.reasons?.length ? b.reasons : this.current?.reasons || [] });
+    if (this.shown !== b.id) return;
+    this.renderDetail({ ...this.current, ...b, reasons: b.reasons?.length ? b.reasons : this.current?.reasons || [] });
+    this.refreshRecipients();
   }
 
   async loadList() {
@@ -89,7 +92,8 @@ export class BroadcastsPage {
     this.count = h('div', { class: 'bc-count', 'aria-live': 'polite', 'data-testid': 'bc-count' }, '…');
     this.sendAt = h('input', { type: 'datetime-local', 'data-testid': 'bc-send-at' });
     const here = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [here];
+    const zones = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+    if (!zones.includes(here)) zones.unshift(here); // "UTC" is not in the browser's list
     this.zone = h('select', { 'data-testid': 'bc-zone' }, zones.map((z) => h('option', { value: z, selected: z === here }, z)));
     const recount = debounce(() => this.refreshCount(), 300);
     for (const el of [this.tagsAny, this.tagsAll, this.tagsNone, this.activeAfter, this.seenAfter]) el.addEventListener('input', recount);
@@ -239,6 +243,8 @@ export class BroadcastsPage {
     this.exportLink = h('a', { class: 'btn', 'data-testid': 'bc-export', download: '' }, 'Export CSV');
     this.table = h('tbody', {});
     this.more = h('button', { type: 'button', class: 'btn', hidden: true, onclick: () => this.loadRecipients(false) }, 'More');
+    // The table's first page follows the progress, at most twice a second.
+    this.refreshRecipients = debounce(() => this.loadRecipients(true), 500);
     this.recipientsEl = h('div', { class: 'bc-recipients' },
       h('div', { class: 'bc-row' }, h('h3', {}, 'Recipients'), this.stateFilter, h('span', { class: 'grow' }), this.exportLink),
       h('table', { class: 'bc-table', 'data-testid': 'bc-recipients' },

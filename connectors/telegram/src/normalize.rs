@@ -7,8 +7,8 @@
 use parley_sdk::{Attachment, Content, Inbound, InboundKind, Profile, TextEntity};
 use serde_json::{Value, json};
 use teloxide::types::{
-    CallbackQuery, ChatMemberUpdated, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind, MessageKind, Update,
-    UpdateKind, User,
+    CallbackQuery, ChatMemberUpdated, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind,
+    MessageKind, Update, UpdateKind, User,
 };
 
 /// What to do with one update.
