@@ -125,16 +125,16 @@ async fn control(
 macro_rules! control_route {
     ($name:ident, $path:literal, $action:path, $what:literal) => {
         #[utoipa::path(post, path = $path, tag = "broadcasts",
-                            params(("id" = i64, Path, description = "Broadcast id")),
-                            security(("session" = []), ("bearer" = [])),
-                            responses(
-                                (status = 200, description = $what, body = Broadcast),
-                                (status = 400, description = "Malformed id", body = ErrorBody),
-                                (status = 401, description = "Not logged in", body = ErrorBody),
-                                (status = 403, description = "Admins only", body = ErrorBody),
-                                (status = 404, description = "No such broadcast", body = ErrorBody),
-                                (status = 409, description = "Not in a state that allows it", body = ErrorBody),
-                            ))]
+                                    params(("id" = i64, Path, description = "Broadcast id")),
+                                    security(("session" = []), ("bearer" = [])),
+                                    responses(
+                                        (status = 200, description = $what, body = Broadcast),
+                                        (status = 400, description = "Malformed id", body = ErrorBody),
+                                        (status = 401, description = "Not logged in", body = ErrorBody),
+                                        (status = 403, description = "Admins only", body = ErrorBody),
+                                        (status = 404, description = "No such broadcast", body = ErrorBody),
+                                        (status = 409, description = "Not in a state that allows it", body = ErrorBody),
+                                    ))]
         pub async fn $name(
             State(app): State<App>,
             auth: Auth,

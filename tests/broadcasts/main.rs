@@ -10,6 +10,7 @@ mod audience;
 mod browser;
 mod controls;
 mod crash;
+mod nodes;
 mod optout;
 mod sending;
 
