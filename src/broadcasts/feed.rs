@@ -36,6 +36,10 @@ pub fn button(b: &BroadcastButton) -> Button {
     Button { label: b.label.clone(), data }
 }
 
+/// Recipients queued per broadcast in one pass (one write transaction): the writer is
+/// shared with every send's record and every reply, so it is held briefly and often.
+pub const BATCH: usize = 200;
+
 /// What one pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pass {
@@ -43,6 +47,8 @@ pub struct Pass {
     pub queued: usize,
     /// Broadcasts still sending after the pass.
     pub sending: usize,
+    /// Whether a broadcast had more room than one batch: the next pass should follow at once.
+    pub more: bool,
 }
 
 /// Feeds every broadcast that is sending; finishes those with nobody left to send to.
@@ -54,7 +60,9 @@ pub fn pass(db: &mut Db, depth: usize, now: i64) -> Result<Pass> {
     let mut pass = Pass::default();
     for r in rows {
         let id: i64 = r.get("id")?;
-        pass.queued += feed(db, &r, depth, now)?;
+        let n = feed(db, &r, depth, now)?;
+        pass.queued += n;
+        pass.more |= n == BATCH;
         if finish_if_done(db, id, now)? {
             continue;
         }
@@ -84,6 +92,7 @@ fn feed(db: &mut Db, b: &Row, depth: usize, now: i64) -> Result<usize> {
         let elapsed = (now - b.get::<i64>("fed_at")?).clamp(0, 1_000);
         room = room.min((elapsed * rate / 1_000) as usize);
     }
+    let room = room.min(BATCH);
     if room == 0 {
         return Ok(0);
     }

@@ -24,21 +24,30 @@ const TICK: Duration = Duration::from_millis(200);
 /// How often scheduled broadcasts are looked at when nothing is sending.
 const IDLE: Duration = Duration::from_secs(1);
 
-/// The figures last told per broadcast, so an unchanged one is not told again.
+/// How often progress is told at most, however often the sender passes.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The figures last told per broadcast (an unchanged one is not told again), and when.
 #[derive(Default)]
-pub struct Told(HashMap<i64, Figures>);
+pub struct Told {
+    figures: HashMap<i64, Figures>,
+    at: Option<std::time::Instant>,
+}
 
 pub async fn run(store: Store, clock: Arc<dyn Clock>, depth: usize, shutdown: CancellationToken) {
     let mut told = Told::default();
     loop {
-        let sending = match run_once(&store, &clock, depth, &mut told).await {
-            Ok(n) => n,
+        let pass = match run_once(&store, &clock, depth, &mut told).await {
+            Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "broadcasts pass failed");
-                0
+                feed::Pass::default()
             }
         };
-        let wait = if sending > 0 { TICK } else { IDLE };
+        if pass.more {
+            continue; // the outbox has room for more than a batch: fill it now
+        }
+        let wait = if pass.sending > 0 { TICK } else { IDLE };
         tokio::select! {
             _ = store.woken(Wake::Broadcasts) => {}
             _ = tokio::time::sleep(wait) => {}
@@ -47,22 +56,26 @@ pub async fn run(store: Store, clock: Arc<dyn Clock>, depth: usize, shutdown: Ca
     }
 }
 
-/// One pass: scheduled starts, feeding, progress. Returns how many broadcasts are still
-/// sending. Tests call it after moving a [`crate::ManualClock`].
-pub async fn run_once(store: &Store, clock: &Arc<dyn Clock>, depth: usize, told: &mut Told) -> Result<usize> {
+/// One pass: scheduled starts, feeding, progress. Tests call it after moving a
+/// [`crate::ManualClock`].
+pub async fn run_once(store: &Store, clock: &Arc<dyn Clock>, depth: usize, told: &mut Told) -> Result<feed::Pass> {
     let now = clock.now_ms();
-    let pass = store
-        .write(move |db| -> Result<feed::Pass> {
-            control::start_due(db, now)?;
-            feed::pass(db, depth, now)
-        })
-        .await?;
+    // Apart, so that a scheduled start that fails (and is tried again next time) does
+    // not hold up the broadcasts already sending.
+    if let Err(e) = store.write(move |db| control::start_due(db, now)).await {
+        tracing::warn!(error = %e, "a scheduled broadcast could not start; it is tried again");
+    }
+    let pass = store.write(move |db| feed::pass(db, depth, now)).await?;
     progress(store, now, told).await?;
-    Ok(pass.sending)
+    Ok(pass)
 }
 
 /// A `broadcast.updated` for each sending or paused broadcast whose figures moved.
 async fn progress(store: &Store, now: i64, told: &mut Told) -> Result<()> {
+    if told.at.is_some_and(|at| at.elapsed() < PROGRESS_EVERY) {
+        return Ok(());
+    }
+    told.at = Some(std::time::Instant::now());
     let current = store
         .read(|db| -> Result<Vec<(i64, Figures)>> {
             let ids: Vec<i64> = crate::store::column(
@@ -75,8 +88,8 @@ async fn progress(store: &Store, now: i64, told: &mut Told) -> Result<()> {
             ids.into_iter().map(|id| Ok((id, super::figures(db, id)?))).collect()
         })
         .await?;
-    let moved: Vec<i64> = current.iter().filter(|(id, f)| told.0.get(id) != Some(f)).map(|(id, _)| *id).collect();
-    told.0 = current.into_iter().collect();
+    let moved: Vec<i64> = current.iter().filter(|(id, f)| told.figures.get(id) != Some(f)).map(|(id, _)| *id).collect();
+    told.figures = current.into_iter().collect();
     if moved.is_empty() {
         return Ok(());
     }

@@ -48,7 +48,7 @@ async fn two_thousand_recipients_through_failures_each_in_one_state_none_twice()
 
     // An operator's reply on the same bot while the broadcast is under way goes out
     // before the broadcast's messages that still wait.
-    fake.wait_count("sendMessage", 50, super::support::PATIENCE).await;
+    fake.wait_count("sendMessage", 50, super::support::PATIENCE * 3).await;
     let (status, now) = admin.get(&format!("/api/v1/broadcasts/{id}")).await;
     assert_eq!(status, 200);
     assert!(fig(&now, "queued") > 200, "the broadcast is far from done: {now}");
