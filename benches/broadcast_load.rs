@@ -128,12 +128,13 @@ async fn main() -> anyhow::Result<()> {
     // One contact who writes in: the operator answers them during the broadcast.
     let (_, secret) = bench.fake.webhook(token).await;
     let hook = format!("{}/hooks/{channel}", bench.base);
-    let writer = Person::new(42, "Writer");
+    let mut update = Person::new(42, "Writer").text(1, "hi");
+    update["update_id"] = json!(1);
     let res = bench
         .http
         .post(&hook)
         .header("x-telegram-bot-api-secret-token", &secret)
-        .body(writer.text(1, "hi").to_string())
+        .body(update.to_string())
         .send()
         .await?;
     anyhow::ensure!(res.status() == 200, "the contact's message answered {}", res.status());
