@@ -11,8 +11,9 @@ use crate::app::App;
 use crate::error::Result;
 use crate::store::{Backend, Wake};
 
-/// How often leases that ran out on broadcast sends are looked for.
-const ABANDON_EVERY_MS: i64 = 10_000;
+/// How often leases that ran out on broadcast sends are looked for: such a head looks
+/// due to `next_due`, so it is cleared soon (a cheap look at the broadcast lane's heads).
+const ABANDON_EVERY_MS: i64 = 1_000;
 
 /// Runs until shutdown: claims what may go as slots free up, sends each claimed row in
 /// a task of its own, and sleeps until woken by a commit, a finished send or the next
