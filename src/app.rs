@@ -77,6 +77,7 @@ impl App {
                 Arc::new(crate::notify::Intercept),
                 Arc::new(bot),
                 Arc::new(crate::notify::Away { presence: distribution.presence.clone() }),
+                Arc::new(crate::broadcasts::optout::OptOut::new(&config.broadcasts)),
             ]),
             jobs: crate::jobs::Handlers::new(vec![
                 Arc::new(crate::distribution::timeout::AnswerTimeout::new(config.distribution.clone())),

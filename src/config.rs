@@ -25,6 +25,7 @@ pub struct Config {
     pub widget: Widget,
     pub distribution: distribution::Settings,
     pub flows: Flows,
+    pub broadcasts: Broadcasts,
     pub log: Log,
 }
 
@@ -106,6 +107,19 @@ pub struct Outbox {
     pub send_timeout_ms: u64,
 }
 
+/// `[broadcasts]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Broadcasts {
+    /// Recipients of one broadcast in the outbox at once: enough to keep the send slots
+    /// busy, few enough that a pause or a cancel stops what is left at once.
+    pub outbox_depth: usize,
+    /// Messages (besides `/stop`) by which a contact unsubscribes, compared case-blind.
+    pub unsubscribe_words: Vec<String>,
+    /// What a contact is told when they unsubscribe.
+    pub unsubscribed_text: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -144,6 +158,7 @@ impl Default for Config {
             widget: Widget::default(),
             distribution: distribution::Settings::default(),
             flows: Flows::default(),
+            broadcasts: Broadcasts::default(),
             log: Log::default(),
         }
     }
@@ -178,6 +193,15 @@ impl Default for Outbox {
             backoff_max_ms: 300_000,
             concurrency: 32,
             send_timeout_ms: 30_000,
+        }
+    }
+}
+impl Default for Broadcasts {
+    fn default() -> Self {
+        Self {
+            outbox_depth: 1_000,
+            unsubscribe_words: vec!["stop".into(), "unsubscribe".into()],
+            unsubscribed_text: "You will receive no more broadcasts. Send /start to subscribe again.".into(),
         }
     }
 }

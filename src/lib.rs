@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod broadcasts;
 pub mod channels;
 pub mod clock;
 pub mod config;
@@ -109,6 +110,8 @@ pub async fn launch(config: Config, listener: TcpListener, options: Options) -> 
     app.store.write(move |db| flows::files::sync(db, &seen, now)).await?;
     let dir = std::path::PathBuf::from(&app.config.flows.dir);
     tokio::spawn(flows::files::watch(app.store.clone(), app.clock.clone(), dir, app.shutdown.clone()));
+    let depth = app.config.broadcasts.outbox_depth;
+    tokio::spawn(broadcasts::worker::run(app.store.clone(), app.clock.clone(), depth, app.shutdown.clone()));
     tokio::spawn(jobs::runner::run(app.store.clone(), app.clock.clone(), app.jobs.clone(), app.shutdown.clone()));
     channels::lifecycle::start_all(&hub::channel_parts(&app)).await?;
     let addr = listener.local_addr()?;

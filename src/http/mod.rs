@@ -6,6 +6,7 @@
 mod assets;
 mod audit;
 pub mod auth;
+mod broadcasts;
 mod channels;
 mod chats;
 pub mod client;
@@ -93,6 +94,15 @@ pub fn router(app: App) -> Router {
         .route("/channels/{id}", get(channels::get).patch(channels::update))
         .route("/channels/{id}/files/{file_id}", get(files::fetch))
         .route("/channels/{id}/templates", get(templates::templates))
+        .route("/broadcasts", get(broadcasts::list).post(broadcasts::create))
+        .route("/broadcasts/preview", post(broadcasts::preview))
+        .route("/broadcasts/{id}", get(broadcasts::get))
+        .route("/broadcasts/{id}/start", post(broadcasts::start))
+        .route("/broadcasts/{id}/pause", post(broadcasts::pause))
+        .route("/broadcasts/{id}/resume", post(broadcasts::resume))
+        .route("/broadcasts/{id}/cancel", post(broadcasts::cancel))
+        .route("/broadcasts/{id}/resend-unknown", post(broadcasts::resend_unknown))
+        .route("/broadcasts/{id}/recipients", get(broadcasts::recipients))
         .route("/queue", get(reports::queue))
         .route("/reports/conversations", get(reports::conversations))
         .route("/reports/operator-status", get(reports::operator_status))

@@ -10,8 +10,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    assets, audit, auth, channels, chats, contacts, events, files, flows, hooks, notify, reports, sessions, templates,
-    widget,
+    assets, audit, auth, broadcasts, channels, chats, contacts, events, files, flows, hooks, notify, reports, sessions,
+    templates, widget,
 };
 
 #[derive(OpenApi)]
@@ -37,6 +37,9 @@ use super::{
         flows::check, flows::simulate, flows::start, flows::bot, flows::pause, flows::resume,
         channels::list, channels::create, channels::get, channels::update, files::fetch, templates::templates,
         reports::queue, reports::conversations, reports::operator_status,
+        broadcasts::list, broadcasts::create, broadcasts::preview, broadcasts::get, broadcasts::start,
+        broadcasts::pause, broadcasts::resume, broadcasts::cancel, broadcasts::resend_unknown,
+        broadcasts::recipients,
         events::subscribe, assets::openapi,
         hooks::receive,
         hooks::verify,
@@ -57,6 +60,7 @@ use super::{
         (name = "operators"), (name = "chats"), (name = "contacts"), (name = "channels"),
         (name = "flows", description = "Bot flows: versions, switches, the check, the simulator; the bot per contact"),
         (name = "reports", description = "KPIs and the queue"),
+        (name = "broadcasts", description = "One message to an audience of contacts"),
         (name = "events", description = "The console's WebSocket"),
         (name = "webhooks", description = "Platforms post their updates here"),
         (name = "widget", description = "The website widget's public endpoints"),

@@ -156,6 +156,8 @@ pub struct ContactPatch {
     pub email: Option<String>,
     pub tags: Option<Vec<String>>,
     pub attributes: Option<serde_json::Map<String, Json>>,
+    /// No broadcasts for this contact (the contact card's switch).
+    pub unsubscribed: Option<bool>,
 }
 
 /// Applies an edit; empty strings clear a field.
@@ -195,8 +197,35 @@ pub fn update(db: &mut Db, id: i64, patch: ContactPatch, now: i64) -> Result<Con
     if let Some(attrs) = patch.attributes {
         db.exec("UPDATE contacts SET attributes = $1 WHERE id = $2", params![Json::Object(attrs).to_string(), id])?;
     }
+    if let Some(unsubscribed) = patch.unsubscribed {
+        mark_unsubscribed(db, id, unsubscribed, now)?;
+    }
     db.exec("UPDATE contacts SET updated_at = $1 WHERE id = $2", params![now, id])?;
     index_terms(db, id)?;
+    let contact = views::contact(db, id)?;
+    events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
+    Ok(contact)
+}
+
+/// Whether broadcasts reach the contact; the time they opted out is kept (a second
+/// opt-out does not move it).
+fn mark_unsubscribed(db: &mut Db, id: i64, unsubscribed: bool, now: i64) -> Result<()> {
+    if unsubscribed {
+        db.exec(
+            "UPDATE contacts SET unsubscribed_at = $1 WHERE id = $2 AND unsubscribed_at IS NULL",
+            params![now, id],
+        )?;
+    } else {
+        db.exec("UPDATE contacts SET unsubscribed_at = NULL WHERE id = $1", params![id])?;
+    }
+    Ok(())
+}
+
+/// The contact opted out of broadcasts (or back in) from their messenger: with the
+/// `contact.updated` event, so an open contact card shows its switch move.
+pub fn set_unsubscribed(db: &mut Db, id: i64, unsubscribed: bool, now: i64) -> Result<Contact> {
+    mark_unsubscribed(db, id, unsubscribed, now)?;
+    db.exec("UPDATE contacts SET updated_at = $1 WHERE id = $2", params![now, id])?;
     let contact = views::contact(db, id)?;
     events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
     Ok(contact)

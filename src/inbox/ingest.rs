@@ -31,6 +31,9 @@ pub fn ingest(db: &mut Db, inbound: &Inbound, now: i64) -> Result<Receipt> {
         InboundKind::Status { to, state, reason } => {
             return super::receipts::report(db, inbound.channel_id, to, *state, reason.as_deref(), now);
         }
+        InboundKind::Blocked { blocked } => {
+            return super::receipts::blocked(db, inbound.channel_id, &inbound.external_id, *blocked, now);
+        }
         InboundKind::Message | InboundKind::ButtonPress { .. } => {}
     }
     if let Some(r) = db.query_opt(

@@ -8,7 +8,7 @@ use parley_sdk::{Attachment, DeliveryState, Receipt};
 use serde_json::{Value as Json, json};
 
 use crate::error::Result;
-use crate::model::MessageState;
+use crate::model::{AuthorKind, ChatStatus, MessageState, RecipientState};
 use crate::params;
 use crate::store::Db;
 use crate::store::events::{self, Event};
@@ -71,8 +71,8 @@ pub fn report(
     now: i64,
 ) -> Result<Receipt> {
     let Some(r) = db.query_opt(
-        "SELECT id, chat_id, state FROM messages WHERE channel_id = $1 AND platform_message_id = $2 \
-         AND direction = 'out' ORDER BY id LIMIT 1",
+        "SELECT m.id, m.chat_id, m.state, m.author_kind, c.status FROM messages m JOIN chats c ON c.id = m.chat_id \
+         WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND m.direction = 'out' ORDER BY m.id LIMIT 1",
         params![channel_id, to],
     )?
     else {
@@ -90,15 +90,58 @@ pub fn report(
             "UPDATE messages SET state = $1, failure_reason = COALESCE($2, failure_reason) WHERE id = $3",
             params![next, reason, message_id],
         )?;
+        // A broadcast's recipient follows; its ticks are told only in an open chat.
+        if r.get::<AuthorKind>("author_kind")? == AuthorKind::Broadcast {
+            crate::broadcasts::follow::message(db, message_id, recipient_state(next), reason, now)?;
+            if r.get::<ChatStatus>("status")? != ChatStatus::Open {
+                return Ok(Receipt { chat_id, message_id, created: false });
+            }
+        }
         announce(db, chat_id, message_id, now)?;
     }
     Ok(Receipt { chat_id, message_id, created: false })
+}
+
+fn recipient_state(state: MessageState) -> RecipientState {
+    match state {
+        MessageState::Queued => RecipientState::Queued,
+        MessageState::Sent => RecipientState::Sent,
+        MessageState::Delivered => RecipientState::Delivered,
+        MessageState::Read => RecipientState::Read,
+        MessageState::Failed => RecipientState::Failed,
+    }
 }
 
 fn announce(db: &mut Db, chat_id: i64, message_id: i64, now: i64) -> Result<()> {
     let message = super::views::message(db, message_id)?;
     events::append(db, Some(chat_id), Event::message_updated(&message), now)?;
     Ok(())
+}
+
+/// Why an identity is unreachable after its contact blocked the bot.
+pub const BLOCKED_THE_BOT: &str = "the contact blocked the bot";
+
+/// The contact (`external_id` on the channel) blocked the bot, or unblocked it: the
+/// identity is marked unreachable (broadcasts skip it before a send fails) or reachable
+/// again. An identity not known here is left alone.
+pub fn blocked(db: &mut Db, channel_id: i64, external_id: &str, blocked: bool, now: i64) -> Result<Receipt> {
+    let Some(r) = db.query_opt(
+        "SELECT i.id, i.contact_id, i.unreachable_reason, c.id AS chat_id FROM identities i \
+         LEFT JOIN chats c ON c.contact_id = i.contact_id WHERE i.channel_id = $1 AND i.external_id = $2",
+        params![channel_id, external_id],
+    )?
+    else {
+        return Ok(IGNORED);
+    };
+    let (identity_id, contact_id): (i64, i64) = (r.get("id")?, r.get("contact_id")?);
+    let was_blocked = r.get::<Option<String>>("unreachable_reason")?.is_some();
+    if was_blocked != blocked {
+        let reason = blocked.then_some(BLOCKED_THE_BOT);
+        db.exec("UPDATE identities SET unreachable_reason = $1 WHERE id = $2", params![reason, identity_id])?;
+        let contact = super::views::contact(db, contact_id)?;
+        events::append(db, contact.chat_id, Event::contact_updated(&contact), now)?;
+    }
+    Ok(Receipt { chat_id: r.get::<Option<i64>>("chat_id")?.unwrap_or(0), message_id: 0, created: false })
 }
 
 /// The attachment kind a click-to-WhatsApp ad (or any platform's referral) arrives as.

@@ -243,7 +243,7 @@ pub fn chat_knowing(db: &mut Db, id: i64, last_message: Option<Message>) -> Resu
 }
 
 pub const CONTACT_SELECT: &str = "SELECT ct.id, ct.first_name, ct.last_name, ct.username, ct.phone, \
-    ct.email, ct.tags, ct.attributes, ct.start_payload, ct.created_at, c.id AS chat_id \
+    ct.email, ct.tags, ct.attributes, ct.start_payload, ct.unsubscribed_at, ct.created_at, c.id AS chat_id \
     FROM contacts ct LEFT JOIN chats c ON c.contact_id = ct.id";
 
 pub fn contacts_from(db: &mut Db, rows: &[Row]) -> Result<Vec<Contact>> {
@@ -288,6 +288,7 @@ pub fn contacts_from(db: &mut Db, rows: &[Row]) -> Result<Vec<Contact>> {
             tags: r.get_json("tags")?,
             attributes: r.get_json("attributes")?,
             start_payload: r.get("start_payload")?,
+            unsubscribed: r.get::<Option<i64>>("unsubscribed_at")?.is_some(),
             created_at: r.get::<Time>("created_at")?,
             chat_id: r.get("chat_id")?,
             identities: identities.remove(&id).unwrap_or_default(),

@@ -24,6 +24,10 @@ pub struct Contact {
     /// The deep-link payload the contact first came with (`/start <payload>`).
     pub start_payload: Option<String>,
     pub tags: Vec<String>,
+    /// The contact asked for no broadcasts (`/stop`, or the contact card's switch).
+    /// Events stored before it existed read as subscribed.
+    #[serde(default)]
+    pub unsubscribed: bool,
     pub username: Option<String>,
 }
 

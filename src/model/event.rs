@@ -20,7 +20,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Chat, Contact, Message, Operator, Reason, UnknownValue};
+use super::{Broadcast, Chat, Contact, Message, Operator, Reason, UnknownValue};
 
 /// Declares [`Event`] and [`EventKind`] from one list of (variant, payload, kind).
 macro_rules! events {
@@ -118,6 +118,9 @@ events! {
     ContactMerged(ContactMerged) = "contact.merged",
     /// Status or linked messengers changed.
     OperatorUpdated(OperatorUpdated<'a>) = "operator.updated",
+    /// A broadcast's state or figures changed: a few of these a second while it sends,
+    /// never one per recipient.
+    BroadcastUpdated(BroadcastUpdated<'a>) = "broadcast.updated",
 }
 
 /// One alternative of [`Event`]'s schema: the frame of one kind.
@@ -216,6 +219,11 @@ pub struct OperatorUpdated<'a> {
     pub operator: Cow<'a, Operator>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BroadcastUpdated<'a> {
+    pub broadcast: Cow<'a, Broadcast>,
+}
+
 /// A payload's field owning its value, for [`Event::into_static`].
 fn owned<T: Clone>(c: Cow<'_, T>) -> Cow<'static, T> {
     Cow::Owned(c.into_owned())
@@ -282,6 +290,12 @@ impl ContactMerged {
     }
 }
 
+impl BroadcastUpdated<'_> {
+    fn into_static(self) -> BroadcastUpdated<'static> {
+        BroadcastUpdated { broadcast: owned(self.broadcast) }
+    }
+}
+
 impl OperatorUpdated<'_> {
     fn into_static(self) -> OperatorUpdated<'static> {
         OperatorUpdated { operator: owned(self.operator) }
@@ -306,6 +320,10 @@ impl<'a> Event<'a> {
         Event::ContactUpdated(ContactUpdated { contact: Cow::Borrowed(contact) })
     }
 
+    pub fn broadcast_updated(broadcast: &'a Broadcast) -> Self {
+        Event::BroadcastUpdated(BroadcastUpdated { broadcast: Cow::Borrowed(broadcast) })
+    }
+
     pub fn operator_updated(operator: &'a Operator) -> Self {
         Event::OperatorUpdated(OperatorUpdated { operator: Cow::Borrowed(operator) })
     }
@@ -321,7 +339,8 @@ impl<'a> Event<'a> {
             Event::MessageUpdated(_)
             | Event::ContactUpdated(_)
             | Event::ContactMerged(_)
-            | Event::OperatorUpdated(_) => None,
+            | Event::OperatorUpdated(_)
+            | Event::BroadcastUpdated(_) => None,
         }
     }
 }

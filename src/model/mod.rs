@@ -15,6 +15,7 @@
 #[macro_use]
 mod stored_enum;
 mod assignment;
+mod broadcast;
 mod channel;
 mod chat;
 mod contact;
@@ -25,6 +26,10 @@ mod states;
 mod time;
 
 pub use assignment::Reason;
+pub use broadcast::{
+    Audience, Between, Broadcast, BroadcastButton, BroadcastContent, BroadcastState, Figures, ReasonCount,
+    RecipientState, TagFilter,
+};
 pub use channel::ChannelRef;
 pub use chat::{Assignee, Chat, ChatContact};
 pub use contact::{Contact, Identity};

@@ -133,13 +133,14 @@ fn contacts_and_operators_keep_their_shapes() {
         phone: None,
         start_payload: None,
         tags: vec!["vip".into()],
+        unsubscribed: false,
         username: Some("ivy".into()),
     };
     let text = serde_json::to_string(&contact).unwrap();
     let before = json!({
         "id": 7, "name": "Ivy", "first_name": "Ivy", "last_name": null, "username": "ivy", "phone": null,
         "email": "i@example.com", "tags": ["vip"], "attributes": {"a": 1, "plan": "pro"}, "start_payload": null,
-        "created_at": "1970-01-01T00:00:00.000Z", "chat_id": 13,
+        "unsubscribed": false, "created_at": "1970-01-01T00:00:00.000Z", "chat_id": 13,
         "identities": [{"id": 11, "external_id": "42", "username": "ivy", "unreachable_reason": null,
             "channel": {"id": 3, "kind": "telegram", "name": "Bot"}}],
     });
@@ -214,6 +215,16 @@ fn every_kind_reads_back_as_written() {
         "start_payload": null, "tags": [], "username": null
     }))
     .unwrap();
+    let broadcast: Broadcast = serde_json::from_value(json!({
+        "audience": {"tags": {"any": ["vip"]}, "last_active": {"after": "2026-01-01T00:00:00.000Z"}},
+        "content": {"text": "Sale", "buttons": [{"label": "More", "flow": "tips"}], "attachments": []},
+        "created_at": "1970-01-01T00:00:00.000Z", "finished_at": null, "id": 3, "name": "Sale",
+        "figures": {"blocked": 1, "cancelled": 0, "delivered": 2, "failed": 0, "queued": 5, "read": 1, "sent": 9,
+            "skipped": 1, "total": 19, "unknown": 0},
+        "rate_per_second": null, "reasons": [{"count": 1, "reason": "blocked", "state": "blocked"}],
+        "send_at": null, "started_at": "1970-01-01T00:00:01.000Z", "state": "sending", "time_zone": null
+    }))
+    .unwrap();
     let events = [
         Event::ChatOpened(event::ChatOpened { chat: Cow::Borrowed(&c), reopened: true }),
         Event::chat_updated(&c),
@@ -237,6 +248,7 @@ fn every_kind_reads_back_as_written() {
         Event::contact_updated(&contact),
         Event::ContactMerged(event::ContactMerged { merge_id: 1, source_chat_id: None, source_id: 3, target_id: 4 }),
         Event::operator_updated(&op),
+        Event::broadcast_updated(&broadcast),
     ];
     let kinds: Vec<EventKind> = events.iter().map(Event::kind).collect();
     assert_eq!(kinds, EventKind::ALL, "every kind is covered here");

@@ -74,6 +74,7 @@ fn due(db: &mut Db, lanes: &str, now: i64, limit: usize) -> Result<Vec<Row>> {
     Ok(db.query(
         &format!(
             "{SELECT} WHERE o.head = 1 AND {lanes} AND o.parked = 0 AND o.due_at <= $1 AND o.lease_until <= $1 \
+             AND (o.lane <> 2 OR o.lease_until = 0) \
              AND NOT EXISTS (SELECT 1 FROM channel_pauses p WHERE p.channel_id = o.channel_id AND p.until > $1) \
              ORDER BY o.lane, o.id LIMIT $2{lock}"
         ),
@@ -161,7 +162,9 @@ pub fn next_due(db: &mut Db, lanes: Lanes) -> Result<Option<i64>> {
 }
 
 /// A restart of the only node (SQLite): what it had claimed can go again now. The
-/// schedule (`due_at`: backoff, retry-after) is kept.
+/// schedule (`due_at`: backoff, retry-after) is kept. A broadcast's sends are never
+/// claimed again once their lease ran out (see `record::abandon`): whether the platform
+/// took them cannot be known, and a contact must not get a broadcast twice.
 pub fn release_leases(db: &mut Db) -> Result<u64> {
-    Ok(db.exec("UPDATE outbox SET lease_until = 0 WHERE lease_until > 0", &[])?)
+    Ok(db.exec("UPDATE outbox SET lease_until = 0 WHERE lease_until > 0 AND lane <> 2", &[])?)
 }

@@ -11,18 +11,38 @@ use crate::app::App;
 use crate::error::Result;
 use crate::store::{Backend, Wake};
 
+/// How often leases that ran out on broadcast sends are looked for: such a head looks
+/// due to `next_due`, so it is cleared soon (a cheap look at the broadcast lane's heads).
+const ABANDON_EVERY_MS: i64 = 1_000;
+
 /// Runs until shutdown: claims what may go as slots free up, sends each claimed row in
 /// a task of its own, and sleeps until woken by a commit, a finished send or the next
 /// due time.
 pub async fn run(app: App) {
     if app.store.backend() == Backend::Sqlite {
-        // The only node: whatever it had claimed before it stopped can go again.
-        if let Err(e) = app.store.write(claim::release_leases).await {
+        // The only node: whatever it had claimed before it stopped can go again, except
+        // broadcasts' sends, which become unknown.
+        let now = app.now();
+        let released = app.store.write(move |db| {
+            record::abandon(db, true, now)?;
+            claim::release_leases(db)
+        });
+        if let Err(e) = released.await {
             tracing::error!(error = %e, "cannot release the outbox's leases");
         }
     }
     let slots = Arc::new(Slots::new(app.config.outbox.concurrency));
+    let mut abandoned_at = i64::MIN / 2;
     loop {
+        // Another node's broadcast sends whose lease ran out: looked for now and then,
+        // since a lease lasts minutes.
+        if app.now() - abandoned_at >= ABANDON_EVERY_MS {
+            abandoned_at = app.now();
+            let now = abandoned_at;
+            if let Err(e) = app.store.write(move |db| record::abandon(db, false, now)).await {
+                tracing::error!(error = %e, "cannot look for abandoned broadcast sends");
+            }
+        }
         let claimed = match claim_and_send(&app, &slots).await {
             Ok(n) => n,
             Err(e) => {

@@ -78,6 +78,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/postgres/0012_flows.sql"),
     ),
     (
+        13,
+        "broadcasts",
+        include_str!("../../migrations/sqlite/0013_broadcasts.sql"),
+        include_str!("../../migrations/postgres/0013_broadcasts.sql"),
+    ),
+    (
         14,
         "audit",
         include_str!("../../migrations/sqlite/0014_audit.sql"),

@@ -10,6 +10,8 @@ use tokio::sync::Notify;
 pub enum Wake {
     Outbox,
     Jobs,
+    /// A broadcast started, resumed or was scheduled.
+    Broadcasts,
 }
 
 /// What the current transaction asked for.
@@ -17,6 +19,7 @@ pub enum Wake {
 pub struct Pending {
     outbox: bool,
     jobs: bool,
+    broadcasts: bool,
 }
 
 impl Pending {
@@ -24,6 +27,7 @@ impl Pending {
         match worker {
             Wake::Outbox => self.outbox = true,
             Wake::Jobs => self.jobs = true,
+            Wake::Broadcasts => self.broadcasts = true,
         }
     }
 }
@@ -33,6 +37,7 @@ impl Pending {
 pub struct Wakes {
     pub outbox: Notify,
     pub jobs: Notify,
+    pub broadcasts: Notify,
 }
 
 impl Wakes {
@@ -44,6 +49,9 @@ impl Wakes {
         if pending.jobs {
             self.jobs.notify_one();
         }
+        if pending.broadcasts {
+            self.broadcasts.notify_one();
+        }
     }
 
     /// The doorbell of `worker`.
@@ -51,6 +59,7 @@ impl Wakes {
         match worker {
             Wake::Outbox => &self.outbox,
             Wake::Jobs => &self.jobs,
+            Wake::Broadcasts => &self.broadcasts,
         }
     }
 }

@@ -88,7 +88,7 @@ pub async fn spawn_node_on(url: &str) -> TestApp {
 }
 
 /// A configuration on a database of its own, changed by `configure`.
-fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::TempDir>) {
+pub fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::TempDir>) {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = Config::default();
     config.database.url = database_url(dir.path());
@@ -98,7 +98,12 @@ fn fresh(configure: impl FnOnce(&mut Config)) -> (Config, Arc<tempfile::TempDir>
     (config, dir)
 }
 
-async fn start(config: Config, dir: Arc<tempfile::TempDir>, clock: Option<ManualClock>, consumers: bool) -> TestApp {
+pub async fn start(
+    config: Config,
+    dir: Arc<tempfile::TempDir>,
+    clock: Option<ManualClock>,
+    consumers: bool,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind(&config.listen).await.expect("bind");
     let options = match &clock {
         Some(c) => Options { clock: Arc::new(c.clone()), consumers },
@@ -132,6 +137,18 @@ impl TestApp {
         let mut config = self.config.clone();
         config.listen = "127.0.0.1:0".into();
         start(config, self._dir.clone(), self.clock.clone(), true).await
+    }
+
+    /// Stops the app; its database (and the directory holding it) stays for the next
+    /// process to open: another app, or `parley serve` in a child process.
+    #[allow(dead_code, reason = "tests/broadcasts (a test target of its own) uses it")]
+    pub async fn stop(mut self) -> (Config, Arc<tempfile::TempDir>) {
+        if let Some(l) = self.launched.take() {
+            let store = l.app.store.clone();
+            l.shutdown().await;
+            wait_for("the stopped app to drop its store", || store.handles() == 1).await;
+        }
+        (self.config.clone(), self._dir.clone())
     }
 
     pub fn anonymous(&self) -> Session {

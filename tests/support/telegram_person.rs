@@ -65,4 +65,18 @@ impl Person {
         json!({"callback_query": {"id": callback_id, "from": self.user(), "message": on,
                                   "chat_instance": "ci-1", "data": data}})
     }
+
+    /// The person blocked the bot (`kicked`), or unblocked it (`member`): the bot's own
+    /// membership of their private chat changed.
+    #[allow(dead_code, reason = "tests/broadcasts (a test target of its own) uses it")]
+    pub fn membership(&self, status: &str) -> Value {
+        let bot = json!({"id": 42, "is_bot": true, "first_name": "Bot"});
+        let mut new = json!({"user": bot, "status": status});
+        if status == "kicked" {
+            merge(&mut new, json!({"until_date": 0}));
+        }
+        let old_status = if status == "kicked" { "member" } else { "kicked" };
+        json!({"my_chat_member": {"chat": self.chat(), "from": self.user(), "date": now(),
+               "old_chat_member": {"user": bot, "status": old_status, "until_date": 0}, "new_chat_member": new}})
+    }
 }

@@ -143,7 +143,10 @@ async fn polled_updates_of_every_kind_reach_the_operator() {
     // Polling removed any webhook first, and asked only for what it handles.
     assert!(!fake.ok_calls("deleteWebhook").is_empty());
     let polls = fake.ok_calls("getUpdates");
-    assert_eq!(polls[0].params["allowed_updates"], json!(["message", "edited_message", "callback_query"]));
+    assert_eq!(
+        polls[0].params["allowed_updates"],
+        json!(["message", "edited_message", "callback_query", "my_chat_member"])
+    );
 }
 
 async fn every_kind(admin: &Session, fake: &FakeTelegram, channel_id: i64, feed: Feed<'_>) {

@@ -14,6 +14,7 @@ import { OperatorMenu } from './operator.js';
 import { Notifier } from './notify.js';
 import { anyModalOpen } from './modal.js';
 import { ReportsPage } from './reports.js';
+import { BroadcastsPage } from './broadcasts.js';
 import { QueueButton } from './queue.js';
 import { SettingsPage } from './settings.js';
 import { BotsPage } from './bots.js';
@@ -30,7 +31,9 @@ const state = {
 };
 let list; let view; let card; let menu; let notifier; let panes; let conn;
 let reports; let queue;
-let settings; let bots;
+let settings;
+let bots;
+let broadcasts;
 
 // ---- helpers shared with the panes ------------------------------------------------------
 function openChat(id) {
@@ -75,7 +78,8 @@ function rememberChat(chat) {
 
 // ---- chat opening ------------------------------------------------------------------------
 function onHash() {
-  if (bots.route(location.hash, panes)) { reports.el.hidden = true; settings.el.hidden = true; return; } // #bots…
+  if (bots.route(location.hash, panes)) { reports.el.hidden = true; settings.el.hidden = true; broadcasts.route('', panes); return; } // #bots…
+  if (broadcasts.route(location.hash, panes)) { reports.el.hidden = true; settings.el.hidden = true; return; } // #broadcasts…
   if (settings.route(location.hash, panes)) { reports.el.hidden = true; return; } // #settings…: admins only
   if (reports.route(location.hash, panes)) return; // #reports…: the Reports page instead of the panes
   const m = location.hash.match(/^#chat=(\d+)$/);
@@ -146,6 +150,7 @@ function onEventGuarded(ev) {
 function onEvent(ev) {
   const d = ev.data || {};
   queue.onEvent(ev);
+  broadcasts.onEvent(ev);
   switch (ev.kind) {
     case 'message.created':
       if (d.chat) { list.upsert(d.chat); view.onChatUpdated(d.chat); rememberChat(d.chat); }
@@ -309,13 +314,15 @@ async function startConsole() {
   settings = new SettingsPage({ me, flash });
   bots = new BotsPage({ me, flash });
   reports.nav.append(bots.link);
+  broadcasts = new BroadcastsPage({ me, flash });
+  reports.nav.append(broadcasts.link);
   if (settings.link) reports.nav.append(settings.link);
   panes = h('div', { class: 'panes', 'data-pane': 'list', 'data-contact-open': 'false' }, list.el, view.el, card.el);
   root.replaceChildren(
     h('header', { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'P'), 'Parley'),
       reports.nav, h('span', { class: 'grow' }), queue.el, conn, notifier.bell, menu.el),
-    panes, reports.el, settings.el, bots.el);
+    panes, reports.el, settings.el, bots.el, broadcasts.el);
   document.body.append(live);
   // Rows are links (#chat=ID); a click on the already open chat must still show it on phones.
   list.list.addEventListener('click', (e) => {

@@ -1,5 +1,5 @@
 // contactcard.js — the right pane: who the contact is (name, phone, email), tags (add and
-// remove in place), attributes, and their channels (identities). Edit switches the card to
+// remove in place), whether broadcasts reach them, attributes, and their channels (identities). Edit switches the card to
 // a form that saves with PATCH /api/v1/contacts/{id}.
 
 import { api } from './api.js';
@@ -61,6 +61,7 @@ export class ContactCard {
           row('Email', c.email, c.email && 'mailto:' + c.email)),
         this.tagsSection(),
         this.botSection(),
+        this.broadcastsSwitch(),
         h('section', { class: 'card-section', 'aria-labelledby': 'attrs-h' },
           h('h4', { id: 'attrs-h' }, 'Attributes'),
           attrs.length
@@ -102,6 +103,16 @@ export class ContactCard {
           list.flows.length ? h('button', { type: 'button', class: 'btn btn-small', 'data-testid': 'start-flow', onclick: () => act(`/contacts/${id}/flows/${pick.value}`) }, 'Start flow') : null));
     }).catch(() => { /* no chat yet: nothing to show */ });
     return box;
+  }
+
+  /** Whether broadcasts reach the contact: the switch an operator flips when asked by phone. */
+  broadcastsSwitch() {
+    const c = this.contact;
+    const box = h('input', { type: 'checkbox', role: 'switch', checked: !c.unsubscribed, 'data-testid': 'contact-broadcasts',
+      onchange: () => this.patch({ unsubscribed: !box.checked }).catch(() => { box.checked = !c.unsubscribed; }) });
+    return h('section', { class: 'card-section' },
+      h('label', { class: 'switch-row' }, box, ' Receives broadcasts'),
+      c.unsubscribed ? h('p', { class: 'muted small' }, 'Unsubscribed: broadcasts skip this contact.') : null);
   }
 
   tagsSection() {

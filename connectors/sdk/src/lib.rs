@@ -70,6 +70,9 @@ pub enum InboundKind {
     Status { to: String, state: DeliveryState, reason: Option<String> },
     /// The contact deleted the message with this platform id: it is kept, marked deleted.
     Delete,
+    /// The contact blocked the bot (`true`: nothing can reach them on this channel, so
+    /// broadcasts skip them) or unblocked it (`false`). No message is stored.
+    Blocked { blocked: bool },
 }
 
 /// Where an outbound message is on its way to the contact, as the platform reports it.

@@ -7,8 +7,8 @@
 use parley_sdk::{Attachment, Content, Inbound, InboundKind, Profile, TextEntity};
 use serde_json::{Value, json};
 use teloxide::types::{
-    CallbackQuery, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind, MessageKind, Update,
-    UpdateKind, User,
+    CallbackQuery, ChatMemberUpdated, FileMeta, MaybeInaccessibleMessage, MediaKind, Message, MessageEntityKind,
+    MessageKind, Update, UpdateKind, User,
 };
 
 /// What to do with one update.
@@ -29,6 +29,7 @@ pub fn update(channel_id: i64, u: &Update) -> Normalized {
         UpdateKind::Message(m) => message(channel_id, m, InboundKind::Message),
         UpdateKind::EditedMessage(m) => message(channel_id, m, InboundKind::Edit),
         UpdateKind::CallbackQuery(q) => callback(channel_id, q),
+        UpdateKind::MyChatMember(m) => member(channel_id, u.id.0, m),
         UpdateKind::Error(raw) => Normalized::Ignored(format!("update of an unknown kind: {}", keys(raw))),
         other => Normalized::Ignored(format!("update kind {} is not handled", kind_name(other))),
     }
@@ -280,6 +281,29 @@ fn callback(channel_id: i64, q: &CallbackQuery) -> Normalized {
     Normalized::Button { callback_id: q.id.0.clone(), inbound }
 }
 
+/// The bot's own membership in a private chat changed: `kicked` is the user blocking
+/// the bot, `member` unblocking it (or starting it again).
+fn member(channel_id: i64, update_id: u32, m: &ChatMemberUpdated) -> Normalized {
+    if !m.chat.is_private() {
+        return Normalized::Ignored(format!("the bot's membership changed in non-private chat {}", m.chat.id));
+    }
+    let blocked = match (m.new_chat_member.is_banned(), m.new_chat_member.is_member()) {
+        (true, _) => true,
+        (false, true) => false,
+        _ => return Normalized::Ignored("a membership change that is neither a block nor an unblock".into()),
+    };
+    Normalized::Inbound(Inbound {
+        channel_id,
+        external_id: m.from.id.0.to_string(),
+        platform_message_id: format!("member:{update_id}"),
+        kind: InboundKind::Blocked { blocked },
+        profile: profile(Some(&m.from)),
+        content: Content::default(),
+        reply_to: None,
+        start_payload: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +355,28 @@ mod tests {
         assert_eq!(callback_id, "cb9");
         assert_eq!(inbound.platform_message_id, "cb:cb9");
         assert_eq!(inbound.kind, InboundKind::ButtonPress { data: "size_m".into() });
+    }
+
+    fn membership(status: &str) -> Update {
+        parse(&format!(
+            r#"{{"update_id":77,"my_chat_member":{{"chat":{{"id":555,"type":"private","first_name":"Alice"}},
+            "from":{{"id":555,"is_bot":false,"first_name":"Alice"}},"date":1700000000,
+            "old_chat_member":{{"user":{{"id":42,"is_bot":true,"first_name":"Bot"}},"status":"member"}},
+            "new_chat_member":{{"user":{{"id":42,"is_bot":true,"first_name":"Bot"}},"status":"{status}"{extra}}}}}}}"#,
+            extra = if status == "kicked" { r#","until_date":0"# } else { "" }
+        ))
+    }
+
+    #[test]
+    fn blocking_and_unblocking_the_bot_mark_the_identity() {
+        for (status, blocked) in [("kicked", true), ("member", false)] {
+            match update(1, &membership(status)) {
+                Normalized::Inbound(i) => {
+                    assert_eq!(i.kind, InboundKind::Blocked { blocked }, "{status}");
+                    assert_eq!((i.external_id.as_str(), i.platform_message_id.as_str()), ("555", "member:77"));
+                }
+                other => panic!("{status}: {other:?}"),
+            }
+        }
     }
 }

@@ -12,8 +12,13 @@ use teloxide::types::{AllowedUpdate, CallbackQueryId, Update};
 use crate::normalize::{self, Normalized};
 
 /// The update kinds a channel asks Telegram for.
-pub const ALLOWED: [AllowedUpdate; 3] =
-    [AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery];
+pub const ALLOWED: [AllowedUpdate; 4] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::EditedMessage,
+    AllowedUpdate::CallbackQuery,
+    // A user blocked or unblocked the bot: broadcasts skip those who blocked it.
+    AllowedUpdate::MyChatMember,
+];
 
 pub async fn handle(hub: &Arc<dyn Hub>, bot: &Bot, channel_id: i64, update: &Update) -> Result<(), String> {
     let inbound = match normalize::update(channel_id, update) {
