@@ -455,7 +455,7 @@ impl Ctx<'_> {
 /// 22:00–06:00, wraps).
 pub fn within(t: &TimeWindow, now_ms: i64) -> bool {
     let Ok(ts) = jiff::Timestamp::from_millisecond(now_ms) else { return false };
-    let local = ts.to_zoned(t.tz.clone());
+    let local = ts.to_zoned_datetime(t.tz.clone());
     let minute = local.hour() as u32 * 60 + local.minute() as u32;
     let day = local.weekday().to_monday_one_offset();
     if !t.days.is_empty() && !t.days.contains(&day) {

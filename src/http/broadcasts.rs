@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::auth::Auth;
+use super::auth::{Admin, Auth};
 use super::error::{ApiResult, AppJson, AppPath, AppQuery, ErrorBody};
 use crate::app::App;
 use crate::broadcasts::audience::{self, Preview};
@@ -70,10 +70,9 @@ pub async fn list(State(app): State<App>, _auth: Auth) -> ApiResult<axum::Json<B
     ))]
 pub async fn create(
     State(app): State<App>,
-    auth: Auth,
+    auth: Admin,
     AppJson(body): AppJson<NewBroadcast>,
 ) -> ApiResult<(StatusCode, axum::Json<Broadcast>)> {
-    auth.admin()?;
     let (op, now) = (auth.0.id, app.now());
     let b = app.store.write(move |db| control::create(db, body, Some(op), now)).await?;
     Ok((StatusCode::CREATED, axum::Json(b)))
@@ -113,11 +112,10 @@ pub async fn get(State(app): State<App>, _auth: Auth, AppPath(id): AppPath<i64>)
 /// One of the controls, as an admin, in one transaction.
 async fn control(
     app: App,
-    auth: Auth,
+    _admin: Admin,
     id: i64,
     action: fn(&mut Db, i64, i64) -> Result<Broadcast>,
 ) -> ApiResult<axum::Json<Broadcast>> {
-    auth.admin()?;
     let now = app.now();
     Ok(axum::Json(app.store.write(move |db| action(db, id, now)).await?))
 }
@@ -137,7 +135,7 @@ macro_rules! control_route {
                                     ))]
         pub async fn $name(
             State(app): State<App>,
-            auth: Auth,
+            auth: Admin,
             AppPath(id): AppPath<i64>,
         ) -> ApiResult<axum::Json<Broadcast>> {
             control(app, auth, id, $action).await

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::auth::Auth;
+use super::auth::{Admin, Auth};
 use super::error::{ApiResult, AppJson, AppPath, ErrorBody};
 use crate::app::App;
 use crate::flows::catalog::{self, FlowDetail, FlowSummary, Origin, VersionView};
@@ -73,11 +73,10 @@ pub struct FlowSource {
     ))]
 pub async fn put(
     State(app): State<App>,
-    auth: Auth,
+    auth: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<FlowSource>,
 ) -> ApiResult<axum::Json<catalog::Saved>> {
-    auth.admin()?;
     let (author, now) = (auth.0.email.clone(), app.now());
     let saved = app
         .store
@@ -96,8 +95,7 @@ pub async fn put(
         (status = 404, description = "No such flow", body = ErrorBody),
         (status = 409, description = "The flow comes from a file", body = ErrorBody),
     ))]
-pub async fn delete(State(app): State<App>, auth: Auth, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
-    auth.admin()?;
+pub async fn delete(State(app): State<App>, _admin: Admin, AppPath(id): AppPath<String>) -> ApiResult<StatusCode> {
     app.store.write(move |db| catalog::delete(db, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,11 +142,10 @@ pub struct Rollback {
     ))]
 pub async fn rollback(
     State(app): State<App>,
-    auth: Auth,
+    auth: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<Rollback>,
 ) -> ApiResult<axum::Json<FlowDetail>> {
-    auth.admin()?;
     let (author, now, compiled) = (auth.0.email.clone(), app.now(), app.flows.clone());
     let detail = app
         .store
@@ -178,11 +175,10 @@ pub struct Switch {
     ))]
 pub async fn switch(
     State(app): State<App>,
-    auth: Auth,
+    auth: Admin,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<Switch>,
 ) -> ApiResult<axum::Json<FlowDetail>> {
-    auth.admin()?;
     let (author, now, compiled) = (auth.0.email.clone(), app.now(), app.flows.clone());
     let detail = app
         .store
@@ -231,10 +227,9 @@ pub async fn check(_auth: Auth, AppJson(body): AppJson<CheckRequest>) -> ApiResu
     ))]
 pub async fn simulate(
     State(app): State<App>,
-    auth: Auth,
+    _admin: Admin,
     AppJson(body): AppJson<SimRequest>,
 ) -> ApiResult<axum::Json<SimResult>> {
-    auth.admin()?;
     let client = reqwest::Client::new();
     Ok(axum::Json(crate::flows::simulate::simulate(body, &client, app.now()).await?))
 }
