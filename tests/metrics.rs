@@ -30,7 +30,9 @@ async fn every_documented_series_is_there_right_after_start() {
         })
         .collect();
     assert!(missing.is_empty(), "missing {missing:?} in:\n{text}");
-    assert!(text.contains(r#"parley_inbound_total{kind="telegram",result="created"} 0"#), "{text}");
+    // Registered at start, before any message: present with some value (the recorder is
+    // the process's, so other tests of this binary may have counted already).
+    assert!(text.contains(r#"parley_inbound_total{kind="telegram",result="created"} "#), "{text}");
     assert!(text.contains(r#"route="/healthz""#), "{text}");
     assert!(text.contains(&format!(r#"parley_build_info{{version="{}"}} 1"#, env!("CARGO_PKG_VERSION"))), "{text}");
 }

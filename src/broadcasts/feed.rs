@@ -22,8 +22,9 @@ use crate::store::{Db, Row};
 
 /// What a button press carries back for an unsubscribe button.
 pub const UNSUBSCRIBE_DATA: &str = "unsubscribe";
-/// The prefix of a button press that starts a bot flow: `flow:<flow id>`.
-pub const FLOW_PREFIX: &str = "flow:";
+/// The prefix of a button press that starts a bot flow: `flow:<flow id>` (the flows'
+/// ingest hook starts it for the contact who presses it).
+pub const FLOW_PREFIX: &str = crate::flows::hook::START_PRESS;
 
 /// The platform button for a broadcast's button.
 pub fn button(b: &BroadcastButton) -> Button {

@@ -196,7 +196,10 @@ impl Drive<'_> {
                 }
                 Effect::StartFlow { flow } => then = Some(flow.clone()),
                 Effect::Close => crate::inbox::chats::close_by(db, chat.id, None, now).map(|_| ())?,
-                Effect::Unsubscribe => tags(db, chat, &["unsubscribed".to_owned()], &[], now)?,
+                // The same opt-out as `/stop` and the contact card's switch: broadcasts skip them.
+                Effect::Unsubscribe => {
+                    crate::inbox::contacts::set_unsubscribed(db, chat.contact_id, true, now).map(drop)?
+                }
                 Effect::Tags { add, remove } => tags(db, chat, add, remove, now)?,
                 Effect::Contact { field, value } => contact_field(db, chat, field, value, now)?,
                 Effect::Entered { step } => counts.entry(step).or_default().0 += 1,

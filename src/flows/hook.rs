@@ -30,6 +30,10 @@ pub struct Bot {
     pub distribution: Settings,
 }
 
+/// The press data of a button that starts a flow for whoever presses it, followed by the
+/// flow's id: what a broadcast's `{label, flow}` button sends.
+pub const START_PRESS: &str = "flow:";
+
 impl IngestHook for Bot {
     fn name(&self) -> &'static str {
         "flows"
@@ -52,20 +56,23 @@ impl IngestHook for Bot {
         if r.get::<bool>("paused")? || (handler == Handler::Human && r.get::<i64>("flows")? == 0) {
             return Ok(());
         }
-        if handler == Handler::Human && !opened_by(db, &chat, receipt.message_id)? {
-            return Ok(());
-        }
         let text = match &inbound.kind {
             InboundKind::ButtonPress { data } => data.clone(),
             _ => inbound.content.text.clone().unwrap_or_default(),
         };
         let pressed = matches!(inbound.kind, InboundKind::ButtonPress { .. });
+        // A broadcast's button names the flow it starts (`flow:<id>`, see [`START_PRESS`]):
+        // the contact asked for it, so it starts even in a conversation people have.
+        let named = text.strip_prefix(START_PRESS).filter(|_| pressed);
+        if handler == Handler::Human && named.is_none() && !opened_by(db, &chat, receipt.message_id)? {
+            return Ok(());
+        }
         let drive = Drive { compiled: &self.compiled, distribution: &self.distribution };
         let flows = enabled(db, &self.compiled)?;
 
-        if let Some((id, version, _)) =
-            flows.iter().find(|(_, _, f)| f.triggers.iter().any(|t| strong(t, &text, pressed)))
-        {
+        if let Some((id, version, _)) = flows.iter().find(|(id, _, f)| {
+            named.map_or_else(|| f.triggers.iter().any(|t| strong(t, &text, pressed)), |named| named == id)
+        }) {
             drive::to_bot(db, &chat, now)?;
             let chat = ChatInfo { handler: Handler::Bot, ..chat };
             return drive.start_version(db, &chat, id, *version, Some(&text), now);

@@ -6,6 +6,7 @@
 mod check_cli;
 mod concurrency;
 mod example;
+mod started_by_a_button;
 mod versions;
 mod waits;
 mod widget;
