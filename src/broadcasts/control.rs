@@ -176,6 +176,8 @@ fn set_state(db: &mut Db, id: i64, state: BroadcastState, now: i64) -> Result<()
 /// Nothing more goes out: what waits in the outbox is taken back out (sends already in
 /// flight end as they will). Its messages stay queued in their chats until resumed.
 pub fn pause(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
+    // After any feeding pass of another node, so none queues again what this takes back.
+    db.take_turn(super::feed::TURN)?;
     let state = super::state(db, id)?;
     if state != BroadcastState::Sending {
         return Err(refuse(id, state, "paused"));
@@ -198,6 +200,8 @@ pub fn resume(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
 /// Stops for good: recipients not sent yet are `cancelled`, their waiting messages fail
 /// with the reason (so a chat shows what was never sent).
 pub fn cancel(db: &mut Db, id: i64, now: i64) -> Result<Broadcast> {
+    // After any feeding pass of another node, so none queues again what this takes back.
+    db.take_turn(super::feed::TURN)?;
     let state = super::state(db, id)?;
     if state.is_over() {
         return Err(refuse(id, state, "cancelled"));

@@ -52,8 +52,14 @@ pub struct Pass {
     pub more: bool,
 }
 
+/// The feeders' turn (`Db::take_turn`): "BCST". Nodes write side by side on PostgreSQL,
+/// so two feeders could read the same recipients as still to queue and both queue them;
+/// the turn makes one pass read what the previous one wrote.
+pub(super) const TURN: i32 = 0x4243_5354;
+
 /// Feeds every broadcast that is sending; finishes those with nobody left to send to.
 pub fn pass(db: &mut Db, depth: usize, now: i64) -> Result<Pass> {
+    db.take_turn(TURN)?;
     let rows = db.query(
         "SELECT id, content, rate_per_second, fed_at FROM broadcasts WHERE state = $1 ORDER BY id",
         params![BroadcastState::Sending],
