@@ -39,6 +39,22 @@ async fn a_wait_survives_a_restart_and_rings_once_and_a_reply_cancels_it() {
     parley::jobs::runner::run_due(&a.store, &a.clock, &a.jobs).await.unwrap();
     crate::support::wait_for("Ann's reminder", || texts(&fake, "ann").len() == 2).await;
     assert_eq!(texts(&fake, "ann"), ["In an hour, then.", "Here is your reminder."]);
+    // Its send recorded before the next restart: a send the platform got but Parley had
+    // not recorded when it stopped goes again once its lease ends (at least once), and
+    // the clock jumps an hour below. That is the outbox's rule, not the wait's.
+    let store = a.store.clone();
+    let mut recorded = false;
+    for _ in 0..500 {
+        let left: i64 =
+            store.read(|db| db.query_one("SELECT COUNT(*) AS n FROM outbox", &[])).await.unwrap().get("n").unwrap();
+        if left == 0 {
+            recorded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(recorded, "the reminder's send was never recorded");
+    drop(store); // a restart waits for every handle to the store to go
     clock.advance(3_600_000);
     parley::jobs::runner::run_due(&a.store, &a.clock, &a.jobs).await.unwrap();
     let app2 = app.restart().await;
