@@ -78,6 +78,13 @@ async fn compose_with_a_live_count_send_and_control_a_running_broadcast() {
     .await;
     let shown = b.eval("return document.querySelector('.bc-text').textContent").await;
     assert_eq!(shown, "Our new collection, for you first <b>not bold</b>", "the text is shown as text");
+    // The bar is drawn (its width set through the CSSOM: the console's CSP refuses style
+    // attributes) and full.
+    b.wait_until(
+        "the progress bar full",
+        "(() => { const s = document.querySelector('.bc-progress:not(.small) .bc-seg.bc-sent'); return !!s && s.getBoundingClientRect().width > 0.9 * s.parentElement.getBoundingClientRect().width; })()",
+    )
+    .await;
     b.screenshot("broadcasts-2-done").await;
     let sent = fake.ok_calls("sendMessage");
     assert_eq!(

@@ -280,6 +280,6 @@ function progressBar(f, small) {
   const pct = total ? Math.round((ended * 100) / total) : 0;
   const bar = h('div', { class: `bc-progress${small ? ' small' : ''}`, role: 'progressbar', 'aria-valuemin': '0',
     'aria-valuemax': String(total), 'aria-valuenow': String(ended), 'aria-label': `${ended} of ${total} done`, 'data-testid': 'bc-progress' },
-  DONE.filter((k) => f[k]).map((k) => h('span', { class: `bc-seg bc-${k}`, style: `width: ${(f[k] * 100) / total}%`, title: `${k}: ${f[k]}` })));
+  DONE.filter((k) => f[k]).map((k) => h('span', { class: `bc-seg bc-${k}`, style: { width: `${(f[k] * 100) / total}%` }, title: `${k}: ${f[k]}` })));
   return small ? bar : h('div', { class: 'bc-progress-wrap' }, bar, h('span', { class: 'muted small' }, `${pct}% · ${ended} of ${total}`));
 }
